@@ -1,0 +1,507 @@
+//! The schema registry: a folder of event schemas, one per event name, grouped into one table per
+//! event type.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_schema::{Field, Schema as ArrowSchema, SchemaRef};
+use serde_json::Value as J;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::schema::{CompileOptions, Schema};
+use crate::types::{Column, ColumnType, root_columns};
+
+/// Names of the envelope fields every event carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// The event id (default `event_uuid`).
+    pub id: String,
+    /// The event name, `type:subtype[:...]` (default `event_name`).
+    pub name: String,
+    /// Creation time in Unix seconds, integer or float (default `created_at`).
+    pub created_at: String,
+}
+
+impl Default for Envelope {
+    fn default() -> Self {
+        Envelope {
+            id: "event_uuid".into(),
+            name: "event_name".into(),
+            created_at: "created_at".into(),
+        }
+    }
+}
+
+/// How a registry is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    pub compile: CompileOptions,
+    pub envelope: Envelope,
+}
+
+/// Columns eventlake derives for every event.
+pub mod derived {
+    /// First `:` segment of the event name.
+    pub const EVENT_TYPE: &str = "event_type";
+    /// Second segment, null when the name has none.
+    pub const EVENT_SUBTYPE: &str = "event_subtype";
+    /// `created_at` as a UTC timestamp.
+    pub const CREATED_DATETIME: &str = "created_datetime";
+    /// Every name the contract reserves; a property with one of these names is a load error.
+    pub const ALL: &[&str] = &[EVENT_TYPE, EVENT_SUBTYPE, CREATED_DATETIME];
+}
+
+/// One event name's schema.
+#[derive(Debug)]
+pub struct EventSchema {
+    /// e.g. `payment:order:completed`.
+    pub name: String,
+    /// e.g. `payment`.
+    pub event_type: String,
+    /// e.g. `order`; `None` for a one-segment name.
+    pub event_subtype: Option<String>,
+    /// The file it came from, relative to the registry folder.
+    pub file: String,
+    pub schema: Schema,
+    /// The event's own columns (envelope and properties), in declaration order.
+    pub columns: Vec<Column>,
+}
+
+/// The table of one event type: the union of its event names' columns.
+#[derive(Debug)]
+pub struct EventTable {
+    pub event_type: String,
+    /// Envelope, derived columns, then every property of every event name of this type.
+    pub columns: Vec<Column>,
+    /// Event names of this type, sorted.
+    pub event_names: Vec<String>,
+    arrow: SchemaRef,
+}
+
+impl EventTable {
+    /// The Arrow schema of the table's data columns.
+    pub fn arrow_schema(&self) -> SchemaRef {
+        self.arrow.clone()
+    }
+
+    /// Index of column `name`.
+    pub fn column_index(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+}
+
+/// Splits an event name into event type and subtype.
+pub fn split_event_name(name: &str) -> (&str, Option<&str>) {
+    let mut parts = name.splitn(3, ':');
+    let event_type = parts.next().unwrap_or(name);
+    (event_type, parts.next())
+}
+
+/// A loaded, consistent set of event schemas.
+#[derive(Debug)]
+pub struct Registry {
+    events: BTreeMap<String, Arc<EventSchema>>,
+    tables: BTreeMap<String, Arc<EventTable>>,
+    options: RegistryOptions,
+    fingerprint: String,
+}
+
+impl Registry {
+    /// Loads every `*.json` under `dir`, recursively.
+    pub fn load_dir(dir: &Path, options: &RegistryOptions) -> Result<Registry> {
+        let mut files = Vec::new();
+        collect_json_files(dir, &mut files)?;
+        files.sort();
+        if files.is_empty() {
+            return Err(Error::EmptyRegistry {
+                path: dir.to_owned(),
+            });
+        }
+        let mut docs = Vec::with_capacity(files.len());
+        for path in &files {
+            let bytes = std::fs::read(path).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let doc: J = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+                path: path.clone(),
+                source,
+            })?;
+            let rel = path
+                .strip_prefix(dir)
+                .unwrap_or(path)
+                .to_string_lossy()
+                .replace('\\', "/");
+            docs.push((rel, bytes, doc));
+        }
+        Registry::from_documents(docs, options)
+    }
+
+    /// Builds a registry from `(file name, raw bytes, parsed document)` triples.
+    pub fn from_documents(
+        docs: Vec<(String, Vec<u8>, J)>,
+        options: &RegistryOptions,
+    ) -> Result<Registry> {
+        let mut hasher = Sha256::new();
+        hasher.update(format!(
+            "eventlake-registry-v1\0{}\0{}\0{}\0{}\0",
+            options.compile.allow_undeclared_fields,
+            options.envelope.id,
+            options.envelope.name,
+            options.envelope.created_at
+        ));
+        let mut events: BTreeMap<String, Arc<EventSchema>> = BTreeMap::new();
+        for (file, bytes, doc) in docs {
+            hasher.update(file.as_bytes());
+            hasher.update([0]);
+            hasher.update(&bytes);
+            hasher.update([0]);
+            let event = compile_event(&file, &doc, options)?;
+            if let Some(prev) = events.get(&event.name) {
+                return Err(Error::DuplicateEventName {
+                    name: event.name.clone(),
+                    first: prev.file.clone(),
+                    second: event.file.clone(),
+                });
+            }
+            events.insert(event.name.clone(), Arc::new(event));
+        }
+        let tables = build_tables(&events, &options.envelope)?;
+        let fingerprint = format!("sha256:{:x}", hasher.finalize());
+        Ok(Registry {
+            events,
+            tables,
+            options: options.clone(),
+            fingerprint,
+        })
+    }
+
+    /// The schema for an event name.
+    pub fn event(&self, name: &str) -> Option<&Arc<EventSchema>> {
+        self.events.get(name)
+    }
+
+    /// Every event schema, by name.
+    pub fn events(&self) -> impl Iterator<Item = &Arc<EventSchema>> {
+        self.events.values()
+    }
+
+    /// The table of an event type.
+    pub fn table(&self, event_type: &str) -> Option<&Arc<EventTable>> {
+        self.tables.get(event_type)
+    }
+
+    /// Every table, by event type.
+    pub fn tables(&self) -> impl Iterator<Item = &Arc<EventTable>> {
+        self.tables.values()
+    }
+
+    pub fn options(&self) -> &RegistryOptions {
+        &self.options
+    }
+
+    /// Hash of every schema file and the options: equal fingerprints validate identically.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+}
+
+fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    for entry in entries {
+        let entry = entry.map_err(|source| Error::Io {
+            path: dir.to_owned(),
+            source,
+        })?;
+        let path = entry.path();
+        let file_type = entry.file_type().map_err(|source| Error::Io {
+            path: path.clone(),
+            source,
+        })?;
+        if file_type.is_dir() {
+            collect_json_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn compile_event(file: &str, doc: &J, options: &RegistryOptions) -> Result<EventSchema> {
+    let env = &options.envelope;
+    let name = doc
+        .get("properties")
+        .and_then(|p| p.get(&env.name))
+        .and_then(|p| p.get("const"))
+        .and_then(J::as_str)
+        .ok_or_else(|| Error::MissingEventName {
+            file: file.into(),
+            field: env.name.clone(),
+        })?
+        .to_owned();
+    let schema = Schema::compile(doc, file, &options.compile)?;
+    let columns = root_columns(&schema)?;
+    for field in [&env.id, &env.name, &env.created_at] {
+        let Some(col) = columns.iter().find(|c| &c.source_name == field) else {
+            return Err(Error::Unmappable {
+                file: file.into(),
+                pointer: "/properties".into(),
+                reason: format!("envelope field {field:?} is not declared"),
+            });
+        };
+        let ok = if field == &env.created_at {
+            matches!(col.ty, ColumnType::Int64 | ColumnType::Float64)
+        } else {
+            col.ty == ColumnType::Utf8
+        };
+        if !ok {
+            return Err(Error::Unmappable {
+                file: file.into(),
+                pointer: format!("/properties/{field}"),
+                reason: format!(
+                    "envelope field {field:?} must be {}",
+                    if field == &env.created_at {
+                        "an integer or number"
+                    } else {
+                        "a string"
+                    }
+                ),
+            });
+        }
+    }
+    if let Some(col) = columns
+        .iter()
+        .find(|c| derived::ALL.contains(&c.name.as_str()))
+    {
+        return Err(Error::Unmappable {
+            file: file.into(),
+            pointer: format!("/properties/{}", col.source_name),
+            reason: format!(
+                "{:?} is a column eventlake derives; rename the property",
+                col.name
+            ),
+        });
+    }
+    let (event_type, event_subtype) = split_event_name(&name);
+    Ok(EventSchema {
+        event_type: event_type.to_owned(),
+        event_subtype: event_subtype.map(str::to_owned),
+        name: name.clone(),
+        file: file.into(),
+        schema,
+        columns,
+    })
+}
+
+fn build_tables(
+    events: &BTreeMap<String, Arc<EventSchema>>,
+    env: &Envelope,
+) -> Result<BTreeMap<String, Arc<EventTable>>> {
+    let mut by_type: BTreeMap<&str, Vec<&Arc<EventSchema>>> = BTreeMap::new();
+    for e in events.values() {
+        by_type.entry(&e.event_type).or_default().push(e);
+    }
+    let mut tables = BTreeMap::new();
+    for (event_type, members) in by_type {
+        // (column, file that introduced it, number of event names that have it)
+        let mut merged: Vec<(Column, &str, usize)> = Vec::new();
+        for e in &members {
+            for col in &e.columns {
+                match merged.iter_mut().find(|(c, _, _)| c.name == col.name) {
+                    None => merged.push((col.clone(), &e.file, 1)),
+                    Some((c, first, n)) => {
+                        if c.ty != col.ty {
+                            return Err(Error::ConflictingColumn {
+                                event_type: event_type.into(),
+                                column: col.name.clone(),
+                                first: (*first).into(),
+                                first_type: c.ty.athena(),
+                                second: e.file.clone(),
+                                second_type: col.ty.athena(),
+                            });
+                        }
+                        c.nullable |= col.nullable;
+                        if c.description.is_none() {
+                            c.description.clone_from(&col.description);
+                        }
+                        *n += 1;
+                    }
+                }
+            }
+        }
+        let total = members.len();
+        let mut envelope_cols = Vec::new();
+        let mut property_cols = Vec::new();
+        for (mut col, _, n) in merged {
+            col.nullable |= n < total;
+            if [&env.id, &env.name, &env.created_at].contains(&&col.source_name) {
+                envelope_cols.push(col);
+            } else {
+                property_cols.push(col);
+            }
+        }
+        let key = |c: &Column| {
+            [&env.id, &env.name, &env.created_at]
+                .iter()
+                .position(|f| **f == c.source_name)
+        };
+        envelope_cols.sort_by_key(key);
+        let mut columns = envelope_cols;
+        columns.push(Column {
+            name: derived::EVENT_TYPE.into(),
+            source_name: derived::EVENT_TYPE.into(),
+            ty: ColumnType::Utf8,
+            nullable: false,
+            description: Some("First segment of the event name".into()),
+        });
+        columns.push(Column {
+            name: derived::EVENT_SUBTYPE.into(),
+            source_name: derived::EVENT_SUBTYPE.into(),
+            ty: ColumnType::Utf8,
+            nullable: true,
+            description: Some("Second segment of the event name, null if none".into()),
+        });
+        columns.push(Column {
+            name: derived::CREATED_DATETIME.into(),
+            source_name: derived::CREATED_DATETIME.into(),
+            ty: ColumnType::Timestamp,
+            nullable: false,
+            description: Some("created_at as a UTC timestamp".into()),
+        });
+        columns.extend(property_cols);
+        let arrow = Arc::new(ArrowSchema::new(
+            columns
+                .iter()
+                .map(Column::arrow_field)
+                .collect::<Vec<Field>>(),
+        ));
+        let event_names = members.iter().map(|e| e.name.clone()).collect();
+        tables.insert(
+            event_type.to_owned(),
+            Arc::new(EventTable {
+                event_type: event_type.to_owned(),
+                columns,
+                event_names,
+                arrow,
+            }),
+        );
+    }
+    Ok(tables)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(name: &str, props: J) -> J {
+        let mut p = json!({
+            "event_uuid": {"type": "string"},
+            "event_name": {"type": "string", "const": name},
+            "created_at": {"type": "number"}
+        });
+        if let (Some(p), J::Object(extra)) = (p.as_object_mut(), props) {
+            p.extend(extra);
+        }
+        json!({"type": "object", "required": ["event_uuid", "event_name", "created_at"], "properties": p})
+    }
+
+    fn load(docs: Vec<(&str, J)>) -> Result<Registry> {
+        let docs = docs
+            .into_iter()
+            .map(|(f, d)| (f.to_owned(), d.to_string().into_bytes(), d))
+            .collect();
+        Registry::from_documents(docs, &RegistryOptions::default())
+    }
+
+    #[test]
+    fn tables_union_event_names_of_a_type() {
+        let r = load(vec![
+            (
+                "a.json",
+                event(
+                    "payment:order:completed",
+                    json!({"amount": {"type": "number"}}),
+                ),
+            ),
+            (
+                "b.json",
+                event(
+                    "payment:refund",
+                    json!({"amount": {"type": "number"}, "reason": {"type": "string"}}),
+                ),
+            ),
+            ("c.json", event("account:created", json!({}))),
+        ])
+        .unwrap();
+        let t = r.table("payment").unwrap();
+        let names: Vec<_> = t
+            .columns
+            .iter()
+            .map(|c| format!("{}{}", c.name, if c.nullable { "?" } else { "" }))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "event_uuid",
+                "event_name",
+                "created_at",
+                "event_type",
+                "event_subtype?",
+                "created_datetime",
+                "amount?",
+                "reason?"
+            ]
+        );
+        assert_eq!(t.event_names, ["payment:order:completed", "payment:refund"]);
+        assert_eq!(
+            split_event_name("payment:order:completed"),
+            ("payment", Some("order"))
+        );
+        assert_eq!(split_event_name("signup"), ("signup", None));
+        assert!(r.fingerprint().starts_with("sha256:"));
+    }
+
+    #[test]
+    fn load_errors_name_the_files() {
+        let err = load(vec![
+            ("a.json", event("x:y", json!({}))),
+            ("b.json", event("x:y", json!({}))),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "event name \"x:y\" is claimed by both a.json and b.json"
+        );
+        let err = load(vec![
+            ("a.json", event("x:y", json!({"n": {"type": "integer"}}))),
+            ("b.json", event("x:z", json!({"n": {"type": "string"}}))),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("a.json") && err.contains("b.json") && err.contains("bigint"),
+            "{err}"
+        );
+        let err = load(vec![(
+            "n.json",
+            json!({"type": "object", "properties": {}}),
+        )])
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("n.json: no `properties.event_name.const`")
+        );
+        let err = load(vec![(
+            "d.json",
+            event("x:y", json!({"event_type": {"type": "string"}})),
+        )])
+        .unwrap_err();
+        assert!(err.to_string().contains("derives"), "{err}");
+    }
+}

@@ -1,0 +1,656 @@
+//! Compiling one JSON Schema document into a flat graph of [`SchemaNode`]s.
+//!
+//! Only the keywords eventlake can enforce are accepted; anything else is a load error naming the
+//! file and the JSON pointer, so a schema never silently means less than its author wrote.
+
+use std::collections::{BTreeSet, HashMap};
+
+use regex::Regex;
+use serde_json::Value as J;
+
+use crate::error::{Error, Result};
+use crate::json::push_pointer_token;
+
+/// Index of a node in [`Schema::nodes`].
+pub(crate) type NodeId = u32;
+
+/// How a schema is compiled.
+#[derive(Debug, Clone, Default)]
+pub struct CompileOptions {
+    /// Follow the JSON Schema default (undeclared fields allowed) instead of eventlake's closed
+    /// objects.
+    pub allow_undeclared_fields: bool,
+}
+
+/// The JSON Schema dialects that load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Draft {
+    Draft7,
+    Draft2020,
+}
+
+/// Bit set of JSON types a `type` keyword allows.
+pub(crate) mod ty {
+    pub(crate) const NULL: u8 = 1;
+    pub(crate) const BOOLEAN: u8 = 2;
+    pub(crate) const INTEGER: u8 = 4;
+    pub(crate) const NUMBER: u8 = 8;
+    pub(crate) const STRING: u8 = 16;
+    pub(crate) const ARRAY: u8 = 32;
+    pub(crate) const OBJECT: u8 = 64;
+    pub(crate) const ANY: u8 = 127;
+
+    pub(crate) fn from_name(name: &str) -> Option<u8> {
+        Some(match name {
+            "null" => NULL,
+            "boolean" => BOOLEAN,
+            "integer" => INTEGER,
+            "number" => NUMBER,
+            "string" => STRING,
+            "array" => ARRAY,
+            "object" => OBJECT,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn describe(set: u8) -> String {
+        let names = [
+            "null", "boolean", "integer", "number", "string", "array", "object",
+        ];
+        let parts: Vec<&str> = (0..7)
+            .filter(|i| set & (1 << i) != 0)
+            .map(|i| names[i])
+            .collect();
+        parts.join(" or ")
+    }
+}
+
+/// A numeric bound, kept exact for integers.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Bound {
+    Int(i64),
+    Float(f64),
+}
+
+/// Formats eventlake asserts; other formats are annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    DateTime,
+    Date,
+    Uuid,
+    Email,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::DateTime => "date-time",
+            Format::Date => "date",
+            Format::Uuid => "uuid",
+            Format::Email => "email",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Items {
+    None,
+    All(NodeId),
+    /// draft-07 tuple form: schema `i` applies to element `i`; later elements are unconstrained.
+    Tuple(Vec<NodeId>),
+}
+
+/// One compiled (sub)schema.
+#[derive(Debug, Clone)]
+pub(crate) struct SchemaNode {
+    /// Where this node sits in the document, as a JSON pointer.
+    pub(crate) pointer: String,
+    /// `true`/`false` boolean schemas.
+    pub(crate) always: Option<bool>,
+    /// Allowed types (`ty::ANY` when no `type` keyword).
+    pub(crate) types: u8,
+    pub(crate) has_type: bool,
+    pub(crate) properties: Vec<(String, NodeId)>,
+    pub(crate) declares_properties: bool,
+    pub(crate) required: Vec<String>,
+    pub(crate) additional: Option<NodeId>,
+    pub(crate) items: Items,
+    pub(crate) enum_values: Option<Vec<J>>,
+    pub(crate) const_value: Option<J>,
+    pub(crate) minimum: Option<Bound>,
+    pub(crate) maximum: Option<Bound>,
+    pub(crate) exclusive_minimum: Option<Bound>,
+    pub(crate) exclusive_maximum: Option<Bound>,
+    pub(crate) min_length: Option<u64>,
+    pub(crate) max_length: Option<u64>,
+    pub(crate) min_items: Option<u64>,
+    pub(crate) max_items: Option<u64>,
+    pub(crate) pattern: Option<Regex>,
+    pub(crate) format: Option<Format>,
+    pub(crate) reference: Option<NodeId>,
+    pub(crate) all_of: Vec<NodeId>,
+    pub(crate) any_of: Vec<NodeId>,
+    pub(crate) one_of: Vec<NodeId>,
+    pub(crate) description: Option<String>,
+    /// Field names an object may carry under eventlake's closed-object rule: the union of
+    /// `properties` over this node and its in-place applicators. `None`: no implicit closure.
+    pub(crate) closed: Option<Box<[String]>>,
+}
+
+impl SchemaNode {
+    fn new(pointer: String) -> Self {
+        SchemaNode {
+            pointer,
+            always: None,
+            types: ty::ANY,
+            has_type: false,
+            properties: Vec::new(),
+            declares_properties: false,
+            required: Vec::new(),
+            additional: None,
+            items: Items::None,
+            enum_values: None,
+            const_value: None,
+            minimum: None,
+            maximum: None,
+            exclusive_minimum: None,
+            exclusive_maximum: None,
+            min_length: None,
+            max_length: None,
+            min_items: None,
+            max_items: None,
+            pattern: None,
+            format: None,
+            reference: None,
+            all_of: Vec::new(),
+            any_of: Vec::new(),
+            one_of: Vec::new(),
+            description: None,
+            closed: None,
+        }
+    }
+
+    /// Property `name` declared directly on this node.
+    pub(crate) fn property(&self, name: &str) -> Option<NodeId> {
+        self.properties
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|&(_, id)| id)
+    }
+}
+
+/// A compiled JSON Schema document.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub(crate) source: String,
+    pub(crate) draft: Draft,
+    pub(crate) nodes: Vec<SchemaNode>,
+    pub(crate) options: CompileOptions,
+    pub(crate) document: J,
+}
+
+const ANNOTATIONS: &[&str] = &[
+    "$schema",
+    "$id",
+    "$comment",
+    "title",
+    "description",
+    "examples",
+    "default",
+    "readOnly",
+    "writeOnly",
+    "deprecated",
+    "contentEncoding",
+    "contentMediaType",
+    "$defs",
+    "definitions",
+];
+
+const DRAFT7_URIS: &[&str] = &[
+    "http://json-schema.org/draft-07/schema#",
+    "http://json-schema.org/draft-07/schema",
+];
+const DRAFT2020_URIS: &[&str] = &[
+    "https://json-schema.org/draft/2020-12/schema",
+    "https://json-schema.org/draft/2020-12/schema#",
+];
+
+impl Schema {
+    /// Compiles `document`; `source` names it in errors (usually the file path).
+    pub fn compile(document: &J, source: &str, options: &CompileOptions) -> Result<Schema> {
+        let draft = match document.get("$schema") {
+            None => Draft::Draft2020,
+            Some(J::String(uri)) if DRAFT7_URIS.contains(&uri.as_str()) => Draft::Draft7,
+            Some(J::String(uri)) if DRAFT2020_URIS.contains(&uri.as_str()) => Draft::Draft2020,
+            Some(J::String(uri)) => {
+                return Err(Error::UnsupportedDraft {
+                    file: source.into(),
+                    uri: uri.clone(),
+                });
+            }
+            Some(_) if !document.is_object() => Draft::Draft2020,
+            Some(other) => {
+                return Err(Error::UnsupportedDraft {
+                    file: source.into(),
+                    uri: other.to_string(),
+                });
+            }
+        };
+        let mut c = Compiler {
+            source,
+            draft,
+            root: document,
+            nodes: Vec::new(),
+            by_pointer: HashMap::new(),
+            pending_refs: Vec::new(),
+        };
+        let root = c.compile(document, String::new())?;
+        debug_assert_eq!(root, 0);
+        while let Some((node, reference, at)) = c.pending_refs.pop() {
+            let target = c.resolve(&reference, &at)?;
+            c.nodes[node as usize].reference = Some(target);
+        }
+        let mut nodes = c.nodes;
+        compute_closure(&mut nodes);
+        Ok(Schema {
+            source: source.into(),
+            draft,
+            nodes,
+            options: options.clone(),
+            document: document.clone(),
+        })
+    }
+
+    /// The file or name this schema was compiled from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The dialect the document declared.
+    pub fn draft(&self) -> Draft {
+        self.draft
+    }
+
+    /// The original document.
+    pub fn document(&self) -> &J {
+        &self.document
+    }
+
+    pub(crate) fn node(&self, id: NodeId) -> &SchemaNode {
+        &self.nodes[id as usize]
+    }
+}
+
+struct Compiler<'a> {
+    source: &'a str,
+    draft: Draft,
+    root: &'a J,
+    nodes: Vec<SchemaNode>,
+    by_pointer: HashMap<String, NodeId>,
+    pending_refs: Vec<(NodeId, String, String)>,
+}
+
+impl<'a> Compiler<'a> {
+    fn invalid(&self, pointer: &str, keyword: &str, reason: impl Into<String>) -> Error {
+        Error::InvalidKeyword {
+            file: self.source.into(),
+            pointer: pointer.into(),
+            keyword: keyword.into(),
+            reason: reason.into(),
+        }
+    }
+
+    fn compile(&mut self, value: &'a J, pointer: String) -> Result<NodeId> {
+        if let Some(&id) = self.by_pointer.get(&pointer) {
+            return Ok(id);
+        }
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(SchemaNode::new(pointer.clone()));
+        self.by_pointer.insert(pointer.clone(), id);
+        let obj = match value {
+            J::Bool(b) => {
+                self.nodes[id as usize].always = Some(*b);
+                return Ok(id);
+            }
+            J::Object(obj) => obj,
+            _ => {
+                return Err(self.invalid(
+                    &pointer,
+                    "schema",
+                    "a schema must be an object or a boolean",
+                ));
+            }
+        };
+        let mut node = SchemaNode::new(pointer.clone());
+        // draft-07: `$ref` overrides every sibling keyword.
+        let ref_only = self.draft == Draft::Draft7 && obj.contains_key("$ref");
+        for (key, v) in obj {
+            let at = child(&pointer, key);
+            if ref_only && key != "$ref" {
+                if !ANNOTATIONS.contains(&key.as_str()) && !is_keyword(key) {
+                    return Err(self.unsupported(&pointer, key));
+                }
+                continue;
+            }
+            match key.as_str() {
+                "type" => {
+                    node.has_type = true;
+                    node.types = self.types(v, &at)?;
+                }
+                "properties" => {
+                    let J::Object(props) = v else {
+                        return Err(self.invalid(&at, key, "must be an object"));
+                    };
+                    node.declares_properties = true;
+                    for (name, sub) in props {
+                        let sid = self.compile(sub, child(&at, name))?;
+                        node.properties.push((name.clone(), sid));
+                    }
+                }
+                "required" => {
+                    let J::Array(names) = v else {
+                        return Err(self.invalid(&at, key, "must be an array of strings"));
+                    };
+                    for n in names {
+                        let J::String(s) = n else {
+                            return Err(self.invalid(&at, key, "must be an array of strings"));
+                        };
+                        node.required.push(s.clone());
+                    }
+                }
+                "additionalProperties" => node.additional = Some(self.compile(v, at)?),
+                "items" => {
+                    node.items = match v {
+                        J::Array(list) if self.draft == Draft::Draft7 => {
+                            let mut ids = Vec::with_capacity(list.len());
+                            for (i, s) in list.iter().enumerate() {
+                                ids.push(self.compile(s, child(&at, &i.to_string()))?);
+                            }
+                            Items::Tuple(ids)
+                        }
+                        J::Array(_) => {
+                            return Err(self.invalid(
+                                &at,
+                                key,
+                                "array form is draft-07 only (2020-12 uses prefixItems)",
+                            ));
+                        }
+                        _ => Items::All(self.compile(v, at)?),
+                    }
+                }
+                "enum" => {
+                    let J::Array(list) = v else {
+                        return Err(self.invalid(&at, key, "must be an array"));
+                    };
+                    node.enum_values = Some(list.clone());
+                }
+                "const" => node.const_value = Some(v.clone()),
+                "minimum" => node.minimum = Some(self.bound(v, &at, key)?),
+                "maximum" => node.maximum = Some(self.bound(v, &at, key)?),
+                "exclusiveMinimum" => node.exclusive_minimum = Some(self.bound(v, &at, key)?),
+                "exclusiveMaximum" => node.exclusive_maximum = Some(self.bound(v, &at, key)?),
+                "minLength" => node.min_length = Some(self.count(v, &at, key)?),
+                "maxLength" => node.max_length = Some(self.count(v, &at, key)?),
+                "minItems" => node.min_items = Some(self.count(v, &at, key)?),
+                "maxItems" => node.max_items = Some(self.count(v, &at, key)?),
+                "pattern" => {
+                    let J::String(p) = v else {
+                        return Err(self.invalid(&at, key, "must be a string"));
+                    };
+                    let re = Regex::new(p).map_err(|e| self.invalid(&at, key, e.to_string()))?;
+                    node.pattern = Some(re);
+                }
+                "format" => {
+                    let J::String(f) = v else {
+                        return Err(self.invalid(&at, key, "must be a string"));
+                    };
+                    node.format = match f.as_str() {
+                        "date-time" => Some(Format::DateTime),
+                        "date" => Some(Format::Date),
+                        "uuid" => Some(Format::Uuid),
+                        "email" => Some(Format::Email),
+                        _ => None,
+                    };
+                }
+                "$ref" => {
+                    let J::String(r) = v else {
+                        return Err(self.invalid(&at, key, "must be a string"));
+                    };
+                    if !r.starts_with('#') {
+                        return Err(Error::NonLocalRef {
+                            file: self.source.into(),
+                            pointer: at,
+                            reference: r.clone(),
+                        });
+                    }
+                    self.pending_refs.push((id, r.clone(), at));
+                }
+                "allOf" | "anyOf" | "oneOf" => {
+                    let J::Array(list) = v else {
+                        return Err(self.invalid(&at, key, "must be a non-empty array of schemas"));
+                    };
+                    if list.is_empty() {
+                        return Err(self.invalid(&at, key, "must be a non-empty array of schemas"));
+                    }
+                    let mut ids = Vec::with_capacity(list.len());
+                    for (i, s) in list.iter().enumerate() {
+                        ids.push(self.compile(s, child(&at, &i.to_string()))?);
+                    }
+                    match key.as_str() {
+                        "allOf" => node.all_of = ids,
+                        "anyOf" => node.any_of = ids,
+                        _ => node.one_of = ids,
+                    }
+                }
+                "$defs" | "definitions" => {
+                    let J::Object(defs) = v else {
+                        return Err(self.invalid(&at, key, "must be an object"));
+                    };
+                    // Compiled eagerly so an unsupported keyword in an unused definition still fails.
+                    for (name, sub) in defs {
+                        self.compile(sub, child(&at, name))?;
+                    }
+                }
+                "description" => {
+                    if let J::String(d) = v {
+                        node.description = Some(d.clone());
+                    }
+                }
+                "$id" => {
+                    let nested_base =
+                        !pointer.is_empty() && v.as_str().is_some_and(|s| !s.starts_with('#'));
+                    if nested_base {
+                        return Err(self.invalid(
+                            &at,
+                            key,
+                            "a nested `$id` changes the base URI, which eventlake does not resolve",
+                        ));
+                    }
+                }
+                "$schema" if !pointer.is_empty() => {
+                    return Err(self.invalid(&at, key, "only allowed at the document root"));
+                }
+                k if ANNOTATIONS.contains(&k) => {}
+                _ => return Err(self.unsupported(&pointer, key)),
+            }
+        }
+        let reference = self.nodes[id as usize].reference;
+        node.reference = reference;
+        self.nodes[id as usize] = node;
+        Ok(id)
+    }
+
+    fn unsupported(&self, pointer: &str, keyword: &str) -> Error {
+        Error::UnsupportedKeyword {
+            file: self.source.into(),
+            pointer: pointer.into(),
+            keyword: keyword.into(),
+        }
+    }
+
+    fn types(&self, v: &J, at: &str) -> Result<u8> {
+        let one = |name: &J| -> Result<u8> {
+            name.as_str()
+                .and_then(ty::from_name)
+                .ok_or_else(|| self.invalid(at, "type", format!("unknown type {name}")))
+        };
+        match v {
+            J::String(_) => one(v),
+            J::Array(list) if !list.is_empty() => {
+                list.iter().try_fold(0u8, |acc, n| Ok(acc | one(n)?))
+            }
+            _ => Err(self.invalid(
+                at,
+                "type",
+                "must be a type name or a non-empty array of them",
+            )),
+        }
+    }
+
+    fn bound(&self, v: &J, at: &str, key: &str) -> Result<Bound> {
+        match v {
+            J::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    Ok(Bound::Int(i))
+                } else {
+                    n.as_f64()
+                        .map(Bound::Float)
+                        .ok_or_else(|| self.invalid(at, key, "must be a number"))
+                }
+            }
+            _ => Err(self.invalid(at, key, "must be a number")),
+        }
+    }
+
+    fn count(&self, v: &J, at: &str, key: &str) -> Result<u64> {
+        match v {
+            J::Number(n) => n
+                .as_u64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| *f >= 0.0 && f.fract() == 0.0)
+                        .map(|f| f as u64)
+                })
+                .ok_or_else(|| self.invalid(at, key, "must be a non-negative integer")),
+            _ => Err(self.invalid(at, key, "must be a non-negative integer")),
+        }
+    }
+
+    /// Resolves a local `$ref` to a node, compiling the target if needed.
+    fn resolve(&mut self, reference: &str, at: &str) -> Result<NodeId> {
+        let fragment = &reference[1..];
+        let decoded = percent_decode(fragment);
+        if !decoded.is_empty() && !decoded.starts_with('/') {
+            return Err(Error::NonLocalRef {
+                file: self.source.into(),
+                pointer: at.into(),
+                reference: reference.into(),
+            });
+        }
+        let unresolved = || Error::UnresolvedRef {
+            file: self.source.into(),
+            pointer: at.into(),
+            reference: reference.into(),
+        };
+        let mut target: &'a J = self.root;
+        let mut pointer = String::new();
+        if !decoded.is_empty() {
+            for token in decoded[1..].split('/') {
+                let token = token.replace("~1", "/").replace("~0", "~");
+                target = match target {
+                    J::Object(m) => m.get(&token).ok_or_else(unresolved)?,
+                    J::Array(a) => token
+                        .parse::<usize>()
+                        .ok()
+                        .and_then(|i| a.get(i))
+                        .ok_or_else(unresolved)?,
+                    _ => return Err(unresolved()),
+                };
+                pointer = child(&pointer, &token);
+            }
+        }
+        self.compile(target, pointer)
+    }
+}
+
+fn is_keyword(key: &str) -> bool {
+    matches!(
+        key,
+        "type"
+            | "properties"
+            | "required"
+            | "additionalProperties"
+            | "items"
+            | "enum"
+            | "const"
+            | "minimum"
+            | "maximum"
+            | "exclusiveMinimum"
+            | "exclusiveMaximum"
+            | "minLength"
+            | "maxLength"
+            | "pattern"
+            | "minItems"
+            | "maxItems"
+            | "format"
+            | "$ref"
+            | "allOf"
+            | "anyOf"
+            | "oneOf"
+    )
+}
+
+fn child(pointer: &str, token: &str) -> String {
+    let mut s = String::with_capacity(pointer.len() + token.len() + 1);
+    s.push_str(pointer);
+    s.push('/');
+    push_pointer_token(&mut s, token);
+    s
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(h) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(h);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
+}
+
+/// Fills [`SchemaNode::closed`]: the property names declared across each node's in-place
+/// applicators (`$ref`, `allOf`, `anyOf`, `oneOf`), unless one of them sets
+/// `additionalProperties` explicitly or none declares `properties`.
+fn compute_closure(nodes: &mut [SchemaNode]) {
+    for id in 0..nodes.len() {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![id as NodeId];
+        let mut names = BTreeSet::new();
+        let mut declares = false;
+        let mut explicit = false;
+        while let Some(n) = stack.pop() {
+            if !seen.insert(n) {
+                continue;
+            }
+            let node = &nodes[n as usize];
+            declares |= node.declares_properties;
+            explicit |= node.additional.is_some();
+            names.extend(node.properties.iter().map(|(k, _)| k.clone()));
+            stack.extend(node.reference);
+            stack.extend(&node.all_of);
+            stack.extend(&node.any_of);
+            stack.extend(&node.one_of);
+        }
+        nodes[id].closed = (declares && !explicit).then(|| names.into_iter().collect());
+    }
+}

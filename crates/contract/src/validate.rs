@@ -1,0 +1,555 @@
+//! Validating a parsed record against a compiled [`Schema`].
+//!
+//! Validation first runs in a fast mode that stops at the first failure and allocates nothing; only
+//! an invalid record is walked again to collect every error with its JSON pointer.
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value as J;
+
+use crate::format;
+use crate::json::{Kind, Value, push_pointer_token};
+use crate::schema::{Bound, Format, Items, NodeId, Schema, SchemaNode, ty};
+
+/// Schema evaluation deeper than this (e.g. a `$ref` loop that consumes no input) is rejected.
+const MAX_EVAL_DEPTH: u32 = 512;
+
+/// One reason a record does not satisfy its schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ValidationError {
+    /// JSON pointer to the offending value (`""` is the whole record).
+    pub pointer: String,
+    /// The keyword that failed (`type`, `required`, `additionalProperties`, ...).
+    pub keyword: &'static str,
+    /// What was expected and what was found.
+    pub message: String,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
+        write!(f, "{at}: {}", self.message)
+    }
+}
+
+impl Schema {
+    /// Every reason `value` is invalid; empty when it is valid.
+    pub fn validate(&self, value: Value<'_>) -> Vec<ValidationError> {
+        if self.is_valid(value) {
+            return Vec::new();
+        }
+        let mut errors = Vec::new();
+        let mut w = Walker {
+            schema: self,
+            path: Vec::new(),
+            errors: Some(&mut errors),
+            depth: 0,
+        };
+        w.node(0, value, false);
+        if errors.is_empty() {
+            // Both walks evaluate the same rules; keep the verdict honest even if they ever diverge.
+            errors.push(ValidationError {
+                pointer: String::new(),
+                keyword: "schema",
+                message: "record does not satisfy the schema".into(),
+            });
+        }
+        errors
+    }
+
+    /// Whether `value` is valid, without collecting errors.
+    pub fn is_valid(&self, value: Value<'_>) -> bool {
+        let mut w = Walker {
+            schema: self,
+            path: Vec::new(),
+            errors: None,
+            depth: 0,
+        };
+        w.node(0, value, false)
+    }
+
+    /// Validates `value` against the subschema for property `name` of the root (used by callers
+    /// that check one envelope field on its own).
+    pub fn root_property_allows(&self, name: &str, value: Value<'_>) -> bool {
+        let root = self.node(0);
+        match root.property(name) {
+            Some(id) => {
+                let mut w = Walker {
+                    schema: self,
+                    path: Vec::new(),
+                    errors: None,
+                    depth: 0,
+                };
+                w.node(id, value, false)
+            }
+            None => true,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+struct Walker<'s, 'e, 'a> {
+    schema: &'s Schema,
+    path: Vec<Seg<'a>>,
+    /// `None`: fast mode, stop at the first failure.
+    errors: Option<&'e mut Vec<ValidationError>>,
+    depth: u32,
+}
+
+impl<'a> Walker<'_, '_, 'a> {
+    fn pointer(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            s.push('/');
+            match seg {
+                Seg::Key(k) => push_pointer_token(&mut s, k),
+                Seg::Index(i) => s.push_str(&i.to_string()),
+            }
+        }
+        s
+    }
+
+    /// Records a failure; returns `true` when the walk should stop (fast mode).
+    fn fail(&mut self, keyword: &'static str, message: impl FnOnce() -> String) -> bool {
+        let pointer = if self.errors.is_some() {
+            self.pointer()
+        } else {
+            String::new()
+        };
+        match &mut self.errors {
+            None => true,
+            Some(errors) => {
+                errors.push(ValidationError {
+                    pointer,
+                    keyword,
+                    message: message(),
+                });
+                false
+            }
+        }
+    }
+
+    /// Records a failure at member `name` of the current value (which may not exist).
+    fn fail_member(
+        &mut self,
+        name: &str,
+        keyword: &'static str,
+        message: impl FnOnce() -> String,
+    ) -> bool {
+        match &self.errors {
+            None => true,
+            Some(_) => {
+                let mut pointer = self.pointer();
+                pointer.push('/');
+                push_pointer_token(&mut pointer, name);
+                if let Some(errors) = &mut self.errors {
+                    errors.push(ValidationError {
+                        pointer,
+                        keyword,
+                        message: message(),
+                    });
+                }
+                false
+            }
+        }
+    }
+
+    /// Whether `v` satisfies node `id`. `in_place`: reached through `$ref`/`allOf`/`anyOf`/`oneOf`,
+    /// so the caller's node already applies the closed-object rule.
+    fn node(&mut self, id: NodeId, v: Value<'a>, in_place: bool) -> bool {
+        let schema = self.schema;
+        let n = schema.node(id);
+        if let Some(always) = n.always {
+            return always
+                || !self.fail("false", || {
+                    "no value is allowed here (schema `false`)".into()
+                });
+        }
+        if self.depth >= MAX_EVAL_DEPTH {
+            self.fail("$ref", || {
+                "schema evaluation too deep (a `$ref` cycle?)".into()
+            });
+            return false;
+        }
+        self.depth += 1;
+        let ok = self.node_body(n, v, in_place);
+        self.depth -= 1;
+        ok
+    }
+
+    fn node_body(&mut self, n: &SchemaNode, v: Value<'a>, in_place: bool) -> bool {
+        let mut ok = true;
+        macro_rules! check {
+            ($cond:expr, $kw:expr, $msg:expr) => {
+                if !$cond {
+                    ok = false;
+                    if self.fail($kw, $msg) {
+                        return false;
+                    }
+                }
+            };
+        }
+        let kind = v.kind();
+        if kind == Kind::BigInt {
+            check!(false, "type", || format!(
+                "integer {} is outside the 64-bit range",
+                v.raw()
+            ));
+        }
+        if n.has_type {
+            check!(type_matches(n.types, kind), "type", || {
+                format!(
+                    "expected {}, got {}",
+                    ty::describe(n.types),
+                    describe_value(v)
+                )
+            });
+            if !ok {
+                // Other keywords would only restate the type mismatch.
+                return false;
+            }
+        }
+        if let Some(values) = &n.enum_values {
+            check!(values.iter().any(|e| json_eq(v, e)), "enum", || {
+                format!(
+                    "{} is not one of {}",
+                    describe_value(v),
+                    J::Array(values.clone())
+                )
+            });
+        }
+        if let Some(c) = &n.const_value {
+            check!(json_eq(v, c), "const", || format!(
+                "expected {c}, got {}",
+                describe_value(v)
+            ));
+        }
+        match kind {
+            Kind::Int | Kind::Float | Kind::BigInt => {
+                if let Some(b) = n.minimum {
+                    check!(cmp_num(v, b).is_some_and(|o| o.is_ge()), "minimum", || {
+                        format!("{} is less than the minimum {}", v.raw(), show(b))
+                    });
+                }
+                if let Some(b) = n.maximum {
+                    check!(cmp_num(v, b).is_some_and(|o| o.is_le()), "maximum", || {
+                        format!("{} is greater than the maximum {}", v.raw(), show(b))
+                    });
+                }
+                if let Some(b) = n.exclusive_minimum {
+                    check!(
+                        cmp_num(v, b).is_some_and(|o| o.is_gt()),
+                        "exclusiveMinimum",
+                        || { format!("{} must be greater than {}", v.raw(), show(b)) }
+                    );
+                }
+                if let Some(b) = n.exclusive_maximum {
+                    check!(
+                        cmp_num(v, b).is_some_and(|o| o.is_lt()),
+                        "exclusiveMaximum",
+                        || { format!("{} must be less than {}", v.raw(), show(b)) }
+                    );
+                }
+            }
+            Kind::String => {
+                let s = v.as_str().unwrap_or_default();
+                if n.min_length.is_some() || n.max_length.is_some() {
+                    let len = s.chars().count() as u64;
+                    if let Some(min) = n.min_length {
+                        check!(len >= min, "minLength", || format!(
+                            "string of {len} characters is shorter than {min}"
+                        ));
+                    }
+                    if let Some(max) = n.max_length {
+                        check!(len <= max, "maxLength", || format!(
+                            "string of {len} characters is longer than {max}"
+                        ));
+                    }
+                }
+                if let Some(re) = &n.pattern {
+                    check!(re.is_match(s), "pattern", || format!(
+                        "{} does not match /{}/",
+                        describe_value(v),
+                        re.as_str()
+                    ));
+                }
+                if let Some(f) = n.format {
+                    check!(format_ok(f, s), "format", || format!(
+                        "{} is not a valid {}",
+                        describe_value(v),
+                        f.name()
+                    ));
+                }
+            }
+            Kind::Array => {
+                let len = v.len() as u64;
+                if let Some(min) = n.min_items {
+                    check!(len >= min, "minItems", || format!(
+                        "array of {len} items is shorter than {min}"
+                    ));
+                }
+                if let Some(max) = n.max_items {
+                    check!(len <= max, "maxItems", || format!(
+                        "array of {len} items is longer than {max}"
+                    ));
+                }
+                match &n.items {
+                    Items::None => {}
+                    Items::All(item) => {
+                        for (i, e) in v.elements().enumerate() {
+                            self.path.push(Seg::Index(i));
+                            let good = self.node(*item, e, false);
+                            self.path.pop();
+                            if !good {
+                                ok = false;
+                                if self.errors.is_none() {
+                                    return false;
+                                }
+                            }
+                        }
+                    }
+                    Items::Tuple(list) => {
+                        for (i, (e, item)) in v.elements().zip(list).enumerate() {
+                            self.path.push(Seg::Index(i));
+                            let good = self.node(*item, e, false);
+                            self.path.pop();
+                            if !good {
+                                ok = false;
+                                if self.errors.is_none() {
+                                    return false;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            Kind::Object => {
+                for name in &n.required {
+                    if v.get(name).is_none() {
+                        ok = false;
+                        if self.fail_member(name, "required", || "required field is missing".into())
+                        {
+                            return false;
+                        }
+                    }
+                }
+                let closed = if in_place || self.schema.options.allow_undeclared_fields {
+                    None
+                } else {
+                    n.closed.as_deref()
+                };
+                for (key, member) in v.members() {
+                    let declared = n.property(key);
+                    let verdict = match (declared, n.additional) {
+                        (Some(p), _) => Some(p),
+                        (None, Some(extra)) => Some(extra),
+                        (None, None) => None,
+                    };
+                    self.path.push(Seg::Key(key));
+                    if let Some(sub) = verdict {
+                        if !self.node(sub, member, false) {
+                            ok = false;
+                            if self.errors.is_none() {
+                                self.path.pop();
+                                return false;
+                            }
+                        }
+                    } else if let Some(names) = closed
+                        && names.binary_search_by(|x| x.as_str().cmp(key)).is_err()
+                    {
+                        ok = false;
+                        if self.fail("additionalProperties", || {
+                            "field is not declared in the schema".into()
+                        }) {
+                            self.path.pop();
+                            return false;
+                        }
+                    }
+                    self.path.pop();
+                }
+            }
+            _ => {}
+        }
+        if let Some(target) = n.reference
+            && !self.node(target, v, true)
+        {
+            ok = false;
+            if self.errors.is_none() {
+                return false;
+            }
+        }
+        for &sub in &n.all_of {
+            if !self.node(sub, v, true) {
+                ok = false;
+                if self.errors.is_none() {
+                    return false;
+                }
+            }
+        }
+        if !n.any_of.is_empty() {
+            let matched = n.any_of.iter().any(|&sub| self.probe(sub, v));
+            if !matched {
+                ok = false;
+                let detail = self.branch_detail(&n.any_of, v);
+                if self.fail("anyOf", || {
+                    format!(
+                        "matches none of the {} anyOf alternatives{detail}",
+                        n.any_of.len()
+                    )
+                }) {
+                    return false;
+                }
+            }
+        }
+        if !n.one_of.is_empty() {
+            let matched = n.one_of.iter().filter(|&&sub| self.probe(sub, v)).count();
+            if matched != 1 {
+                ok = false;
+                let detail = if matched == 0 {
+                    self.branch_detail(&n.one_of, v)
+                } else {
+                    String::new()
+                };
+                let count = n.one_of.len();
+                if self.fail("oneOf", || {
+                    format!("matches {matched} of the {count} oneOf alternatives, expected exactly one{detail}")
+                }) {
+                    return false;
+                }
+            }
+        }
+        ok
+    }
+
+    /// Evaluates a branch in fast mode, whatever mode this walk is in.
+    fn probe(&mut self, id: NodeId, v: Value<'a>) -> bool {
+        let mut w = Walker {
+            schema: self.schema,
+            path: Vec::new(),
+            errors: None,
+            depth: self.depth,
+        };
+        w.node(id, v, true)
+    }
+
+    /// The first error of each failed branch, for the anyOf/oneOf message.
+    fn branch_detail(&mut self, branches: &[NodeId], v: Value<'a>) -> String {
+        if self.errors.is_none() {
+            return String::new();
+        }
+        let mut parts = Vec::new();
+        for (i, &b) in branches.iter().enumerate() {
+            let mut errs = Vec::new();
+            let mut w = Walker {
+                schema: self.schema,
+                path: self.path.clone(),
+                errors: Some(&mut errs),
+                depth: self.depth,
+            };
+            w.node(b, v, true);
+            if let Some(e) = errs.first() {
+                parts.push(format!("#{i}: {e}"));
+            }
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", parts.join("; "))
+        }
+    }
+}
+
+fn type_matches(types: u8, kind: Kind) -> bool {
+    let bit = match kind {
+        Kind::Null => ty::NULL,
+        Kind::Bool => ty::BOOLEAN,
+        Kind::Int | Kind::BigInt => ty::INTEGER | ty::NUMBER,
+        Kind::Float => ty::NUMBER,
+        Kind::String => ty::STRING,
+        Kind::Array => ty::ARRAY,
+        Kind::Object => ty::OBJECT,
+    };
+    types & bit != 0
+}
+
+fn format_ok(f: Format, s: &str) -> bool {
+    match f {
+        Format::DateTime => format::parse_date_time(s).is_some(),
+        Format::Date => format::parse_date(s).is_some(),
+        Format::Uuid => format::is_uuid(s),
+        Format::Email => format::is_email(s),
+    }
+}
+
+fn cmp_num(v: Value<'_>, b: Bound) -> Option<std::cmp::Ordering> {
+    match (v.as_i64(), b) {
+        (Some(i), Bound::Int(j)) => Some(i.cmp(&j)),
+        _ => {
+            let x = v.as_f64()?;
+            let y = match b {
+                Bound::Int(j) => j as f64,
+                Bound::Float(f) => f,
+            };
+            x.partial_cmp(&y)
+        }
+    }
+}
+
+fn show(b: Bound) -> String {
+    match b {
+        Bound::Int(i) => i.to_string(),
+        Bound::Float(f) => f.to_string(),
+    }
+}
+
+/// JSON equality: numbers by value (`1 == 1.0`), objects regardless of member order.
+pub(crate) fn json_eq(v: Value<'_>, e: &J) -> bool {
+    match (v.kind(), e) {
+        (Kind::Null, J::Null) => true,
+        (Kind::Bool, J::Bool(b)) => v.as_bool() == Some(*b),
+        (Kind::Int | Kind::Float | Kind::BigInt, J::Number(n)) => match (v.as_i64(), n.as_i64()) {
+            (Some(a), Some(b)) => a == b,
+            _ => match (v.as_f64(), n.as_f64()) {
+                (Some(a), Some(b)) => a == b,
+                _ => false,
+            },
+        },
+        (Kind::String, J::String(s)) => v.as_str() == Some(s.as_str()),
+        (Kind::Array, J::Array(list)) => {
+            v.len() == list.len() && v.elements().zip(list).all(|(a, b)| json_eq(a, b))
+        }
+        (Kind::Object, J::Object(map)) => {
+            v.len() == map.len()
+                && v.members()
+                    .all(|(k, val)| map.get(k).is_some_and(|x| json_eq(val, x)))
+        }
+        _ => false,
+    }
+}
+
+/// `string "3"`, `integer 3`, `object` — short enough for a log line.
+pub(crate) fn describe_value(v: Value<'_>) -> String {
+    let kind = v.kind().json_type();
+    match v.kind() {
+        Kind::Object | Kind::Array => kind.to_owned(),
+        _ => {
+            let raw = v.raw();
+            if raw.chars().count() > 60 {
+                let cut: String = raw.chars().take(57).collect();
+                format!("{kind} {cut}...")
+            } else {
+                format!("{kind} {raw}")
+            }
+        }
+    }
+}

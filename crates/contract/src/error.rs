@@ -11,47 +11,22 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{path}: cannot read: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
 
     #[error("{path}: not valid JSON: {source}")]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Json { path: PathBuf, source: serde_json::Error },
 
     #[error("{file}#{pointer}: unsupported keyword `{keyword}`")]
-    UnsupportedKeyword {
-        file: String,
-        pointer: String,
-        keyword: String,
-    },
+    UnsupportedKeyword { file: String, pointer: String, keyword: String },
 
-    #[error(
-        "{file}#{pointer}: `$ref` {reference:?} is not a local reference (only `#` and `#/...` pointers resolve)"
-    )]
-    NonLocalRef {
-        file: String,
-        pointer: String,
-        reference: String,
-    },
+    #[error("{file}#{pointer}: `$ref` {reference:?} is not a local reference (only `#` and `#/...` pointers resolve)")]
+    NonLocalRef { file: String, pointer: String, reference: String },
 
     #[error("{file}#{pointer}: `$ref` {reference:?} points to nothing in this file")]
-    UnresolvedRef {
-        file: String,
-        pointer: String,
-        reference: String,
-    },
+    UnresolvedRef { file: String, pointer: String, reference: String },
 
     #[error("{file}#{pointer}: invalid `{keyword}`: {reason}")]
-    InvalidKeyword {
-        file: String,
-        pointer: String,
-        keyword: String,
-        reason: String,
-    },
+    InvalidKeyword { file: String, pointer: String, keyword: String, reason: String },
 
     #[error("{file}: unsupported `$schema` {uri:?} (draft 2020-12 and draft-07 load)")]
     UnsupportedDraft { file: String, uri: String },
@@ -60,24 +35,12 @@ pub enum Error {
     MissingEventName { file: String, field: String },
 
     #[error("event name {name:?} is claimed by both {first} and {second}")]
-    DuplicateEventName {
-        name: String,
-        first: String,
-        second: String,
-    },
+    DuplicateEventName { name: String, first: String, second: String },
 
-    #[error(
-        "{file}: column {column:?} comes from more than one property ({names}); Athena lower-cases names"
-    )]
-    ColumnCollision {
-        file: String,
-        column: String,
-        names: String,
-    },
+    #[error("{file}: column {column:?} comes from more than one property ({names}); Athena lower-cases names")]
+    ColumnCollision { file: String, column: String, names: String },
 
-    #[error(
-        "event type {event_type:?}: column {column:?} is {first_type} in {first} but {second_type} in {second}"
-    )]
+    #[error("event type {event_type:?}: column {column:?} is {first_type} in {first} but {second_type} in {second}")]
     ConflictingColumn {
         event_type: String,
         column: String,
@@ -88,11 +51,7 @@ pub enum Error {
     },
 
     #[error("{file}#{pointer}: {reason}")]
-    Unmappable {
-        file: String,
-        pointer: String,
-        reason: String,
-    },
+    Unmappable { file: String, pointer: String, reason: String },
 
     #[error("{path}: no schema files (*.json) found")]
     EmptyRegistry { path: PathBuf },

@@ -61,19 +61,10 @@ impl fmt::Display for ParseError {
                 write!(f, "unexpected end of input at byte {}", self.offset)
             }
             ParseErrorKind::UnexpectedByte(b) => {
-                write!(
-                    f,
-                    "unexpected {} at byte {}",
-                    describe_byte(*b),
-                    self.offset
-                )
+                write!(f, "unexpected {} at byte {}", describe_byte(*b), self.offset)
             }
             ParseErrorKind::TrailingCharacters => {
-                write!(
-                    f,
-                    "trailing characters after the value at byte {}",
-                    self.offset
-                )
+                write!(f, "trailing characters after the value at byte {}", self.offset)
             }
             ParseErrorKind::InvalidEscape => write!(f, "invalid escape at byte {}", self.offset),
             ParseErrorKind::ControlCharacter => {
@@ -81,11 +72,7 @@ impl fmt::Display for ParseError {
             }
             ParseErrorKind::InvalidNumber => write!(f, "invalid number at byte {}", self.offset),
             ParseErrorKind::TooDeep => {
-                write!(
-                    f,
-                    "nested deeper than {MAX_DEPTH} levels at byte {}",
-                    self.offset
-                )
+                write!(f, "nested deeper than {MAX_DEPTH} levels at byte {}", self.offset)
             }
             ParseErrorKind::TooLarge => write!(f, "record larger than 4 GiB"),
             ParseErrorKind::DuplicateKey { pointer, key } => {
@@ -100,11 +87,7 @@ impl fmt::Display for ParseError {
 impl std::error::Error for ParseError {}
 
 fn describe_byte(b: u8) -> String {
-    if b.is_ascii_graphic() {
-        format!("'{}'", b as char)
-    } else {
-        format!("byte 0x{b:02x}")
-    }
+    if b.is_ascii_graphic() { format!("'{}'", b as char) } else { format!("byte 0x{b:02x}") }
 }
 
 /// What a tape node holds.
@@ -166,46 +149,40 @@ pub struct Tape {
 impl Tape {
     /// Parses one JSON text (surrounding whitespace allowed).
     pub fn parse<'a>(&'a mut self, input: &'a [u8]) -> Result<Value<'a>, ParseError> {
+        let text = match std::str::from_utf8(input) {
+            Ok(t) => t,
+            Err(e) => return Err(ParseError { offset: e.valid_up_to(), kind: ParseErrorKind::InvalidUtf8 }),
+        };
+        let end = self.parse_prefix(input)?;
+        let rest = &input[end..];
+        if let Some(i) = rest.iter().position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
+            return Err(ParseError { offset: end + i, kind: ParseErrorKind::TrailingCharacters });
+        }
+        Ok(self.root(text))
+    }
+
+    /// Parses the first JSON value in `input` (leading whitespace allowed) and returns the offset
+    /// just past it; whatever follows is not looked at. UTF-8 is not checked here: the caller
+    /// checks the record's bytes before calling [`Tape::root`].
+    pub fn parse_prefix(&mut self, input: &[u8]) -> Result<usize, ParseError> {
         self.nodes.clear();
         self.decoded.clear();
         if input.len() > u32::MAX as usize {
-            return Err(ParseError {
-                offset: 0,
-                kind: ParseErrorKind::TooLarge,
-            });
+            return Err(ParseError { offset: 0, kind: ParseErrorKind::TooLarge });
         }
-        let text = match std::str::from_utf8(input) {
-            Ok(t) => t,
-            Err(e) => {
-                return Err(ParseError {
-                    offset: e.valid_up_to(),
-                    kind: ParseErrorKind::InvalidUtf8,
-                });
-            }
-        };
-        let mut p = Parser {
-            bytes: text.as_bytes(),
-            pos: 0,
-            tape: self,
-            path: Vec::new(),
-        };
+        let mut p = Parser { bytes: input, pos: 0, tape: self, path: Vec::new() };
         p.skip_ws();
         if p.pos == p.bytes.len() {
-            return Err(ParseError {
-                offset: p.pos,
-                kind: ParseErrorKind::Empty,
-            });
+            return Err(ParseError { offset: p.pos, kind: ParseErrorKind::Empty });
         }
         p.value(0)?;
-        p.skip_ws();
-        if p.pos != p.bytes.len() {
-            return Err(p.err(ParseErrorKind::TrailingCharacters));
-        }
-        Ok(Value {
-            tape: self,
-            input: text,
-            idx: 0,
-        })
+        Ok(p.pos)
+    }
+
+    /// The root value of the last successful parse; `text` must be the input it parsed (at least
+    /// up to the offset [`Tape::parse_prefix`] returned).
+    pub fn root<'a>(&'a self, text: &'a str) -> Value<'a> {
+        Value { tape: self, input: text, idx: 0 }
     }
 }
 
@@ -225,10 +202,7 @@ enum PathStep {
 
 impl Parser<'_, '_> {
     fn err(&self, kind: ParseErrorKind) -> ParseError {
-        ParseError {
-            offset: self.pos,
-            kind,
-        }
+        ParseError { offset: self.pos, kind }
     }
 
     #[inline]
@@ -244,10 +218,7 @@ impl Parser<'_, '_> {
 
     #[inline]
     fn peek(&self) -> Result<u8, ParseError> {
-        self.bytes.get(self.pos).copied().ok_or(ParseError {
-            offset: self.pos,
-            kind: ParseErrorKind::UnexpectedEnd,
-        })
+        self.bytes.get(self.pos).copied().ok_or(ParseError { offset: self.pos, kind: ParseErrorKind::UnexpectedEnd })
     }
 
     fn push(&mut self, kind: Kind, start: usize) -> usize {
@@ -286,19 +257,11 @@ impl Parser<'_, '_> {
         let start = self.pos;
         let end = start + word.len();
         if self.bytes.len() < end {
-            return Err(ParseError {
-                offset: self.bytes.len(),
-                kind: ParseErrorKind::UnexpectedEnd,
-            });
+            return Err(ParseError { offset: self.bytes.len(), kind: ParseErrorKind::UnexpectedEnd });
         }
         if &self.bytes[start..end] != word {
-            let bad = (start..end)
-                .find(|&i| self.bytes[i] != word[i - start])
-                .unwrap_or(start);
-            return Err(ParseError {
-                offset: bad,
-                kind: ParseErrorKind::UnexpectedByte(self.bytes[bad]),
-            });
+            let bad = (start..end).find(|&i| self.bytes[i] != word[i - start]).unwrap_or(start);
+            return Err(ParseError { offset: bad, kind: ParseErrorKind::UnexpectedByte(self.bytes[bad]) });
         }
         let idx = self.push(kind, start);
         self.pos = end;
@@ -326,10 +289,7 @@ impl Parser<'_, '_> {
                 }
             }
             _ => {
-                return Err(ParseError {
-                    offset: i,
-                    kind: ParseErrorKind::InvalidNumber,
-                });
+                return Err(ParseError { offset: i, kind: ParseErrorKind::InvalidNumber });
             }
         }
         let int_end = i;
@@ -341,10 +301,7 @@ impl Parser<'_, '_> {
                 i += 1;
             }
             if i == s {
-                return Err(ParseError {
-                    offset: i,
-                    kind: ParseErrorKind::InvalidNumber,
-                });
+                return Err(ParseError { offset: i, kind: ParseErrorKind::InvalidNumber });
             }
             is_float = true;
         }
@@ -358,10 +315,7 @@ impl Parser<'_, '_> {
                 i += 1;
             }
             if i == s {
-                return Err(ParseError {
-                    offset: i,
-                    kind: ParseErrorKind::InvalidNumber,
-                });
+                return Err(ParseError { offset: i, kind: ParseErrorKind::InvalidNumber });
             }
             is_float = true;
         }
@@ -379,15 +333,10 @@ impl Parser<'_, '_> {
             if !is_float && let Ok(v) = text.parse::<i64>() {
                 (Kind::Int, v as u64)
             } else {
-                let f: f64 = text.parse().map_err(|_| ParseError {
-                    offset: start,
-                    kind: ParseErrorKind::InvalidNumber,
-                })?;
+                let f: f64 =
+                    text.parse().map_err(|_| ParseError { offset: start, kind: ParseErrorKind::InvalidNumber })?;
                 if !f.is_finite() {
-                    return Err(ParseError {
-                        offset: start,
-                        kind: ParseErrorKind::InvalidNumber,
-                    });
+                    return Err(ParseError { offset: start, kind: ParseErrorKind::InvalidNumber });
                 }
                 classify_float(f)
             }
@@ -409,10 +358,7 @@ impl Parser<'_, '_> {
         loop {
             match b.get(i) {
                 None => {
-                    return Err(ParseError {
-                        offset: i,
-                        kind: ParseErrorKind::UnexpectedEnd,
-                    });
+                    return Err(ParseError { offset: i, kind: ParseErrorKind::UnexpectedEnd });
                 }
                 Some(b'"') => {
                     let n = &mut self.tape.nodes[idx];
@@ -425,10 +371,7 @@ impl Parser<'_, '_> {
                 }
                 Some(b'\\') => break,
                 Some(&c) if c < 0x20 => {
-                    return Err(ParseError {
-                        offset: i,
-                        kind: ParseErrorKind::ControlCharacter,
-                    });
+                    return Err(ParseError { offset: i, kind: ParseErrorKind::ControlCharacter });
                 }
                 Some(_) => i += 1,
             }
@@ -440,17 +383,11 @@ impl Parser<'_, '_> {
         loop {
             match b.get(i) {
                 None => {
-                    return Err(ParseError {
-                        offset: i,
-                        kind: ParseErrorKind::UnexpectedEnd,
-                    });
+                    return Err(ParseError { offset: i, kind: ParseErrorKind::UnexpectedEnd });
                 }
                 Some(b'"') => break,
                 Some(b'\\') => {
-                    let esc = *b.get(i + 1).ok_or(ParseError {
-                        offset: i + 1,
-                        kind: ParseErrorKind::UnexpectedEnd,
-                    })?;
+                    let esc = *b.get(i + 1).ok_or(ParseError { offset: i + 1, kind: ParseErrorKind::UnexpectedEnd })?;
                     i += 2;
                     let c = match esc {
                         b'"' => '"',
@@ -466,45 +403,29 @@ impl Parser<'_, '_> {
                             i += 4;
                             if (0xD800..0xDC00).contains(&hi) {
                                 if b.get(i) != Some(&b'\\') || b.get(i + 1) != Some(&b'u') {
-                                    return Err(ParseError {
-                                        offset: i,
-                                        kind: ParseErrorKind::InvalidEscape,
-                                    });
+                                    return Err(ParseError { offset: i, kind: ParseErrorKind::InvalidEscape });
                                 }
                                 let lo = hex4(b, i + 2)?;
                                 if !(0xDC00..0xE000).contains(&lo) {
-                                    return Err(ParseError {
-                                        offset: i,
-                                        kind: ParseErrorKind::InvalidEscape,
-                                    });
+                                    return Err(ParseError { offset: i, kind: ParseErrorKind::InvalidEscape });
                                 }
                                 i += 6;
                                 let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
-                                char::from_u32(cp).ok_or(ParseError {
-                                    offset: i,
-                                    kind: ParseErrorKind::InvalidEscape,
-                                })?
+                                char::from_u32(cp)
+                                    .ok_or(ParseError { offset: i, kind: ParseErrorKind::InvalidEscape })?
                             } else {
-                                char::from_u32(hi).ok_or(ParseError {
-                                    offset: i,
-                                    kind: ParseErrorKind::InvalidEscape,
-                                })?
+                                char::from_u32(hi)
+                                    .ok_or(ParseError { offset: i, kind: ParseErrorKind::InvalidEscape })?
                             }
                         }
                         _ => {
-                            return Err(ParseError {
-                                offset: i - 1,
-                                kind: ParseErrorKind::InvalidEscape,
-                            });
+                            return Err(ParseError { offset: i - 1, kind: ParseErrorKind::InvalidEscape });
                         }
                     };
                     self.tape.decoded.push(c);
                 }
                 Some(&c) if c < 0x20 => {
-                    return Err(ParseError {
-                        offset: i,
-                        kind: ParseErrorKind::ControlCharacter,
-                    });
+                    return Err(ParseError { offset: i, kind: ParseErrorKind::ControlCharacter });
                 }
                 Some(_) => {
                     let s = i;
@@ -640,11 +561,7 @@ impl Parser<'_, '_> {
             i = nodes[i + 1].next as usize;
         }
         let text = |&(a, b, esc): &(u32, u32, bool)| -> &str {
-            if esc {
-                &self.tape.decoded[a as usize..b as usize]
-            } else {
-                utf8(&self.bytes[a as usize..b as usize])
-            }
+            if esc { &self.tape.decoded[a as usize..b as usize] } else { utf8(&self.bytes[a as usize..b as usize]) }
         };
         let mut dup = None;
         if keys.len() <= 16 {
@@ -659,10 +576,7 @@ impl Parser<'_, '_> {
         } else {
             let mut sorted: Vec<&str> = keys.iter().map(text).collect();
             sorted.sort_unstable();
-            dup = sorted
-                .windows(2)
-                .find(|w| w[0] == w[1])
-                .map(|w| w[0].to_owned());
+            dup = sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0].to_owned());
         }
         self.tape.key_scratch = keys;
         match dup {
@@ -706,10 +620,7 @@ fn classify_float(f: f64) -> (Kind, u64) {
 }
 
 fn hex4(b: &[u8], i: usize) -> Result<u32, ParseError> {
-    let digits = b.get(i..i + 4).ok_or(ParseError {
-        offset: i,
-        kind: ParseErrorKind::UnexpectedEnd,
-    })?;
+    let digits = b.get(i..i + 4).ok_or(ParseError { offset: i, kind: ParseErrorKind::UnexpectedEnd })?;
     let mut v = 0u32;
     for (k, &d) in digits.iter().enumerate() {
         let x = match d {
@@ -717,10 +628,7 @@ fn hex4(b: &[u8], i: usize) -> Result<u32, ParseError> {
             b'a'..=b'f' => d - b'a' + 10,
             b'A'..=b'F' => d - b'A' + 10,
             _ => {
-                return Err(ParseError {
-                    offset: i + k,
-                    kind: ParseErrorKind::InvalidEscape,
-                });
+                return Err(ParseError { offset: i + k, kind: ParseErrorKind::InvalidEscape });
             }
         };
         v = v * 16 + u32::from(x);
@@ -766,11 +674,7 @@ impl<'a> Value<'a> {
 
     #[inline]
     fn at(&self, idx: u32) -> Value<'a> {
-        Value {
-            tape: self.tape,
-            input: self.input,
-            idx,
-        }
+        Value { tape: self.tape, input: self.input, idx }
     }
 
     /// What this value is.
@@ -782,7 +686,7 @@ impl<'a> Value<'a> {
     /// The exact input text of this value.
     pub fn raw(&self) -> &'a str {
         let n = self.node();
-        &self.input[n.span_start as usize..n.span_end as usize]
+        self.input.get(n.span_start as usize..n.span_end as usize).unwrap_or_default()
     }
 
     /// Byte range of this value in the input.
@@ -807,9 +711,9 @@ impl<'a> Value<'a> {
             return None;
         }
         Some(if n.escaped {
-            &self.tape.decoded[n.a as usize..n.b as usize]
+            self.tape.decoded.get(n.a as usize..n.b as usize).unwrap_or_default()
         } else {
-            &self.input[n.a as usize..n.b as usize]
+            self.input.get(n.a as usize..n.b as usize).unwrap_or_default()
         })
     }
 
@@ -849,31 +753,15 @@ impl<'a> Value<'a> {
     /// Elements of an array (nothing for other kinds).
     pub fn elements(&self) -> Elements<'a> {
         let n = self.node();
-        let (cur, end) = if n.kind == Kind::Array {
-            (self.idx + 1, n.next)
-        } else {
-            (0, 0)
-        };
-        Elements {
-            base: *self,
-            cur,
-            end,
-        }
+        let (cur, end) = if n.kind == Kind::Array { (self.idx + 1, n.next) } else { (0, 0) };
+        Elements { base: *self, cur, end }
     }
 
     /// Members of an object, in input order (nothing for other kinds).
     pub fn members(&self) -> Members<'a> {
         let n = self.node();
-        let (cur, end) = if n.kind == Kind::Object {
-            (self.idx + 1, n.next)
-        } else {
-            (0, 0)
-        };
-        Members {
-            base: *self,
-            cur,
-            end,
-        }
+        let (cur, end) = if n.kind == Kind::Object { (self.idx + 1, n.next) } else { (0, 0) };
+        Members { base: *self, cur, end }
     }
 
     /// The member named `key` of an object.
@@ -889,16 +777,11 @@ impl<'a> Value<'a> {
             Kind::Bool => J::Bool(self.node().bits != 0),
             Kind::Int => J::from(self.node().bits as i64),
             Kind::Float | Kind::BigInt => {
-                serde_json::Number::from_f64(f64::from_bits(self.node().bits))
-                    .map_or(J::Null, J::Number)
+                serde_json::Number::from_f64(f64::from_bits(self.node().bits)).map_or(J::Null, J::Number)
             }
             Kind::String => J::String(self.as_str().unwrap_or_default().to_owned()),
             Kind::Array => J::Array(self.elements().map(|e| e.to_serde()).collect()),
-            Kind::Object => J::Object(
-                self.members()
-                    .map(|(k, v)| (k.to_owned(), v.to_serde()))
-                    .collect(),
-            ),
+            Kind::Object => J::Object(self.members().map(|(k, v)| (k.to_owned(), v.to_serde())).collect()),
         }
     }
 }
@@ -988,13 +871,7 @@ mod tests {
         assert_eq!(v.get("b").unwrap().raw(), r#"{"x": [1, {"y": null}]}"#);
         let mut t = Tape::default();
         let e = t.parse(br#"{"o": [0, {"k": 1, "k": 2}]}"#).unwrap_err();
-        assert_eq!(
-            e.kind,
-            ParseErrorKind::DuplicateKey {
-                pointer: "/o/1".into(),
-                key: "k".into()
-            }
-        );
+        assert_eq!(e.kind, ParseErrorKind::DuplicateKey { pointer: "/o/1".into(), key: "k".into() });
         let many: String = (0..40).map(|i| format!("\"k{}\":1,", i % 39)).collect();
         let mut t = Tape::default();
         assert!(t.parse(format!("{{{}\"z\":0}}", many).as_bytes()).is_err());
@@ -1003,17 +880,11 @@ mod tests {
     #[test]
     fn rejects_garbage_and_depth_bombs() {
         assert_eq!(kind_of(""), Err(ParseErrorKind::Empty));
-        assert_eq!(
-            kind_of("{\"a\":1}{"),
-            Err(ParseErrorKind::TrailingCharacters)
-        );
+        assert_eq!(kind_of("{\"a\":1}{"), Err(ParseErrorKind::TrailingCharacters));
         assert_eq!(kind_of("[1,]"), Err(ParseErrorKind::UnexpectedByte(b']')));
         assert_eq!(kind_of("tru"), Err(ParseErrorKind::UnexpectedEnd));
         assert_eq!(kind_of(&"[".repeat(200)), Err(ParseErrorKind::TooDeep));
         let mut t = Tape::default();
-        assert_eq!(
-            t.parse(b"\"\xff\"").unwrap_err().kind,
-            ParseErrorKind::InvalidUtf8
-        );
+        assert_eq!(t.parse(b"\"\xff\"").unwrap_err().kind, ParseErrorKind::InvalidUtf8);
     }
 }

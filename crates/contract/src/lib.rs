@@ -30,6 +30,7 @@
 pub mod error;
 pub mod format;
 pub mod json;
+pub mod records;
 pub mod registry;
 pub mod schema;
 pub mod types;

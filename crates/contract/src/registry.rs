@@ -26,11 +26,7 @@ pub struct Envelope {
 
 impl Default for Envelope {
     fn default() -> Self {
-        Envelope {
-            id: "event_uuid".into(),
-            name: "event_name".into(),
-            created_at: "created_at".into(),
-        }
+        Envelope { id: "event_uuid".into(), name: "event_name".into(), created_at: "created_at".into() }
     }
 }
 
@@ -115,35 +111,20 @@ impl Registry {
         collect_json_files(dir, &mut files)?;
         files.sort();
         if files.is_empty() {
-            return Err(Error::EmptyRegistry {
-                path: dir.to_owned(),
-            });
+            return Err(Error::EmptyRegistry { path: dir.to_owned() });
         }
         let mut docs = Vec::with_capacity(files.len());
         for path in &files {
-            let bytes = std::fs::read(path).map_err(|source| Error::Io {
-                path: path.clone(),
-                source,
-            })?;
-            let doc: J = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
-                path: path.clone(),
-                source,
-            })?;
-            let rel = path
-                .strip_prefix(dir)
-                .unwrap_or(path)
-                .to_string_lossy()
-                .replace('\\', "/");
+            let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.clone(), source })?;
+            let doc: J = serde_json::from_slice(&bytes).map_err(|source| Error::Json { path: path.clone(), source })?;
+            let rel = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
             docs.push((rel, bytes, doc));
         }
         Registry::from_documents(docs, options)
     }
 
     /// Builds a registry from `(file name, raw bytes, parsed document)` triples.
-    pub fn from_documents(
-        docs: Vec<(String, Vec<u8>, J)>,
-        options: &RegistryOptions,
-    ) -> Result<Registry> {
+    pub fn from_documents(docs: Vec<(String, Vec<u8>, J)>, options: &RegistryOptions) -> Result<Registry> {
         let mut hasher = Sha256::new();
         hasher.update(format!(
             "eventlake-registry-v1\0{}\0{}\0{}\0{}\0",
@@ -170,12 +151,7 @@ impl Registry {
         }
         let tables = build_tables(&events, &options.envelope)?;
         let fingerprint = format!("sha256:{:x}", hasher.finalize());
-        Ok(Registry {
-            events,
-            tables,
-            options: options.clone(),
-            fingerprint,
-        })
+        Ok(Registry { events, tables, options: options.clone(), fingerprint })
     }
 
     /// The schema for an event name.
@@ -209,20 +185,11 @@ impl Registry {
 }
 
 fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
     for entry in entries {
-        let entry = entry.map_err(|source| Error::Io {
-            path: dir.to_owned(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| Error::Io { path: dir.to_owned(), source })?;
         let path = entry.path();
-        let file_type = entry.file_type().map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let file_type = entry.file_type().map_err(|source| Error::Io { path: path.clone(), source })?;
         if file_type.is_dir() {
             collect_json_files(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "json") {
@@ -239,10 +206,7 @@ fn compile_event(file: &str, doc: &J, options: &RegistryOptions) -> Result<Event
         .and_then(|p| p.get(&env.name))
         .and_then(|p| p.get("const"))
         .and_then(J::as_str)
-        .ok_or_else(|| Error::MissingEventName {
-            file: file.into(),
-            field: env.name.clone(),
-        })?
+        .ok_or_else(|| Error::MissingEventName { file: file.into(), field: env.name.clone() })?
         .to_owned();
     let schema = Schema::compile(doc, file, &options.compile)?;
     let columns = root_columns(&schema)?;
@@ -265,26 +229,16 @@ fn compile_event(file: &str, doc: &J, options: &RegistryOptions) -> Result<Event
                 pointer: format!("/properties/{field}"),
                 reason: format!(
                     "envelope field {field:?} must be {}",
-                    if field == &env.created_at {
-                        "an integer or number"
-                    } else {
-                        "a string"
-                    }
+                    if field == &env.created_at { "an integer or number" } else { "a string" }
                 ),
             });
         }
     }
-    if let Some(col) = columns
-        .iter()
-        .find(|c| derived::ALL.contains(&c.name.as_str()))
-    {
+    if let Some(col) = columns.iter().find(|c| derived::ALL.contains(&c.name.as_str())) {
         return Err(Error::Unmappable {
             file: file.into(),
             pointer: format!("/properties/{}", col.source_name),
-            reason: format!(
-                "{:?} is a column eventlake derives; rename the property",
-                col.name
-            ),
+            reason: format!("{:?} is a column eventlake derives; rename the property", col.name),
         });
     }
     let (event_type, event_subtype) = split_event_name(&name);
@@ -345,11 +299,7 @@ fn build_tables(
                 property_cols.push(col);
             }
         }
-        let key = |c: &Column| {
-            [&env.id, &env.name, &env.created_at]
-                .iter()
-                .position(|f| **f == c.source_name)
-        };
+        let key = |c: &Column| [&env.id, &env.name, &env.created_at].iter().position(|f| **f == c.source_name);
         envelope_cols.sort_by_key(key);
         let mut columns = envelope_cols;
         columns.push(Column {
@@ -374,21 +324,11 @@ fn build_tables(
             description: Some("created_at as a UTC timestamp".into()),
         });
         columns.extend(property_cols);
-        let arrow = Arc::new(ArrowSchema::new(
-            columns
-                .iter()
-                .map(Column::arrow_field)
-                .collect::<Vec<Field>>(),
-        ));
+        let arrow = Arc::new(ArrowSchema::new(columns.iter().map(Column::arrow_field).collect::<Vec<Field>>()));
         let event_names = members.iter().map(|e| e.name.clone()).collect();
         tables.insert(
             event_type.to_owned(),
-            Arc::new(EventTable {
-                event_type: event_type.to_owned(),
-                columns,
-                event_names,
-                arrow,
-            }),
+            Arc::new(EventTable { event_type: event_type.to_owned(), columns, event_names, arrow }),
         );
     }
     Ok(tables)
@@ -412,39 +352,21 @@ mod tests {
     }
 
     fn load(docs: Vec<(&str, J)>) -> Result<Registry> {
-        let docs = docs
-            .into_iter()
-            .map(|(f, d)| (f.to_owned(), d.to_string().into_bytes(), d))
-            .collect();
+        let docs = docs.into_iter().map(|(f, d)| (f.to_owned(), d.to_string().into_bytes(), d)).collect();
         Registry::from_documents(docs, &RegistryOptions::default())
     }
 
     #[test]
     fn tables_union_event_names_of_a_type() {
         let r = load(vec![
-            (
-                "a.json",
-                event(
-                    "payment:order:completed",
-                    json!({"amount": {"type": "number"}}),
-                ),
-            ),
-            (
-                "b.json",
-                event(
-                    "payment:refund",
-                    json!({"amount": {"type": "number"}, "reason": {"type": "string"}}),
-                ),
-            ),
+            ("a.json", event("payment:order:completed", json!({"amount": {"type": "number"}}))),
+            ("b.json", event("payment:refund", json!({"amount": {"type": "number"}, "reason": {"type": "string"}}))),
             ("c.json", event("account:created", json!({}))),
         ])
         .unwrap();
         let t = r.table("payment").unwrap();
-        let names: Vec<_> = t
-            .columns
-            .iter()
-            .map(|c| format!("{}{}", c.name, if c.nullable { "?" } else { "" }))
-            .collect();
+        let names: Vec<_> =
+            t.columns.iter().map(|c| format!("{}{}", c.name, if c.nullable { "?" } else { "" })).collect();
         assert_eq!(
             names,
             [
@@ -459,49 +381,25 @@ mod tests {
             ]
         );
         assert_eq!(t.event_names, ["payment:order:completed", "payment:refund"]);
-        assert_eq!(
-            split_event_name("payment:order:completed"),
-            ("payment", Some("order"))
-        );
+        assert_eq!(split_event_name("payment:order:completed"), ("payment", Some("order")));
         assert_eq!(split_event_name("signup"), ("signup", None));
         assert!(r.fingerprint().starts_with("sha256:"));
     }
 
     #[test]
     fn load_errors_name_the_files() {
-        let err = load(vec![
-            ("a.json", event("x:y", json!({}))),
-            ("b.json", event("x:y", json!({}))),
-        ])
-        .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "event name \"x:y\" is claimed by both a.json and b.json"
-        );
+        let err = load(vec![("a.json", event("x:y", json!({}))), ("b.json", event("x:y", json!({})))]).unwrap_err();
+        assert_eq!(err.to_string(), "event name \"x:y\" is claimed by both a.json and b.json");
         let err = load(vec![
             ("a.json", event("x:y", json!({"n": {"type": "integer"}}))),
             ("b.json", event("x:z", json!({"n": {"type": "string"}}))),
         ])
         .unwrap_err()
         .to_string();
-        assert!(
-            err.contains("a.json") && err.contains("b.json") && err.contains("bigint"),
-            "{err}"
-        );
-        let err = load(vec![(
-            "n.json",
-            json!({"type": "object", "properties": {}}),
-        )])
-        .unwrap_err();
-        assert!(
-            err.to_string()
-                .starts_with("n.json: no `properties.event_name.const`")
-        );
-        let err = load(vec![(
-            "d.json",
-            event("x:y", json!({"event_type": {"type": "string"}})),
-        )])
-        .unwrap_err();
+        assert!(err.contains("a.json") && err.contains("b.json") && err.contains("bigint"), "{err}");
+        let err = load(vec![("n.json", json!({"type": "object", "properties": {}}))]).unwrap_err();
+        assert!(err.to_string().starts_with("n.json: no `properties.event_name.const`"));
+        let err = load(vec![("d.json", event("x:y", json!({"event_type": {"type": "string"}})))]).unwrap_err();
         assert!(err.to_string().contains("derives"), "{err}");
     }
 }

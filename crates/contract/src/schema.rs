@@ -54,13 +54,8 @@ pub(crate) mod ty {
     }
 
     pub(crate) fn describe(set: u8) -> String {
-        let names = [
-            "null", "boolean", "integer", "number", "string", "array", "object",
-        ];
-        let parts: Vec<&str> = (0..7)
-            .filter(|i| set & (1 << i) != 0)
-            .map(|i| names[i])
-            .collect();
+        let names = ["null", "boolean", "integer", "number", "string", "array", "object"];
+        let parts: Vec<&str> = (0..7).filter(|i| set & (1 << i) != 0).map(|i| names[i]).collect();
         parts.join(" or ")
     }
 }
@@ -172,10 +167,7 @@ impl SchemaNode {
 
     /// Property `name` declared directly on this node.
     pub(crate) fn property(&self, name: &str) -> Option<NodeId> {
-        self.properties
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|&(_, id)| id)
+        self.properties.iter().find(|(k, _)| k == name).map(|&(_, id)| id)
     }
 }
 
@@ -206,14 +198,9 @@ const ANNOTATIONS: &[&str] = &[
     "definitions",
 ];
 
-const DRAFT7_URIS: &[&str] = &[
-    "http://json-schema.org/draft-07/schema#",
-    "http://json-schema.org/draft-07/schema",
-];
-const DRAFT2020_URIS: &[&str] = &[
-    "https://json-schema.org/draft/2020-12/schema",
-    "https://json-schema.org/draft/2020-12/schema#",
-];
+const DRAFT7_URIS: &[&str] = &["http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-07/schema"];
+const DRAFT2020_URIS: &[&str] =
+    &["https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2020-12/schema#"];
 
 impl Schema {
     /// Compiles `document`; `source` names it in errors (usually the file path).
@@ -223,17 +210,11 @@ impl Schema {
             Some(J::String(uri)) if DRAFT7_URIS.contains(&uri.as_str()) => Draft::Draft7,
             Some(J::String(uri)) if DRAFT2020_URIS.contains(&uri.as_str()) => Draft::Draft2020,
             Some(J::String(uri)) => {
-                return Err(Error::UnsupportedDraft {
-                    file: source.into(),
-                    uri: uri.clone(),
-                });
+                return Err(Error::UnsupportedDraft { file: source.into(), uri: uri.clone() });
             }
             Some(_) if !document.is_object() => Draft::Draft2020,
             Some(other) => {
-                return Err(Error::UnsupportedDraft {
-                    file: source.into(),
-                    uri: other.to_string(),
-                });
+                return Err(Error::UnsupportedDraft { file: source.into(), uri: other.to_string() });
             }
         };
         let mut c = Compiler {
@@ -252,13 +233,7 @@ impl Schema {
         }
         let mut nodes = c.nodes;
         compute_closure(&mut nodes);
-        Ok(Schema {
-            source: source.into(),
-            draft,
-            nodes,
-            options: options.clone(),
-            document: document.clone(),
-        })
+        Ok(Schema { source: source.into(), draft, nodes, options: options.clone(), document: document.clone() })
     }
 
     /// The file or name this schema was compiled from.
@@ -314,11 +289,7 @@ impl<'a> Compiler<'a> {
             }
             J::Object(obj) => obj,
             _ => {
-                return Err(self.invalid(
-                    &pointer,
-                    "schema",
-                    "a schema must be an object or a boolean",
-                ));
+                return Err(self.invalid(&pointer, "schema", "a schema must be an object or a boolean"));
             }
         };
         let mut node = SchemaNode::new(pointer.clone());
@@ -417,11 +388,7 @@ impl<'a> Compiler<'a> {
                         return Err(self.invalid(&at, key, "must be a string"));
                     };
                     if !r.starts_with('#') {
-                        return Err(Error::NonLocalRef {
-                            file: self.source.into(),
-                            pointer: at,
-                            reference: r.clone(),
-                        });
+                        return Err(Error::NonLocalRef { file: self.source.into(), pointer: at, reference: r.clone() });
                     }
                     self.pending_refs.push((id, r.clone(), at));
                 }
@@ -457,8 +424,7 @@ impl<'a> Compiler<'a> {
                     }
                 }
                 "$id" => {
-                    let nested_base =
-                        !pointer.is_empty() && v.as_str().is_some_and(|s| !s.starts_with('#'));
+                    let nested_base = !pointer.is_empty() && v.as_str().is_some_and(|s| !s.starts_with('#'));
                     if nested_base {
                         return Err(self.invalid(
                             &at,
@@ -481,11 +447,7 @@ impl<'a> Compiler<'a> {
     }
 
     fn unsupported(&self, pointer: &str, keyword: &str) -> Error {
-        Error::UnsupportedKeyword {
-            file: self.source.into(),
-            pointer: pointer.into(),
-            keyword: keyword.into(),
-        }
+        Error::UnsupportedKeyword { file: self.source.into(), pointer: pointer.into(), keyword: keyword.into() }
     }
 
     fn types(&self, v: &J, at: &str) -> Result<u8> {
@@ -496,14 +458,8 @@ impl<'a> Compiler<'a> {
         };
         match v {
             J::String(_) => one(v),
-            J::Array(list) if !list.is_empty() => {
-                list.iter().try_fold(0u8, |acc, n| Ok(acc | one(n)?))
-            }
-            _ => Err(self.invalid(
-                at,
-                "type",
-                "must be a type name or a non-empty array of them",
-            )),
+            J::Array(list) if !list.is_empty() => list.iter().try_fold(0u8, |acc, n| Ok(acc | one(n)?)),
+            _ => Err(self.invalid(at, "type", "must be a type name or a non-empty array of them")),
         }
     }
 
@@ -513,9 +469,7 @@ impl<'a> Compiler<'a> {
                 if let Some(i) = n.as_i64() {
                     Ok(Bound::Int(i))
                 } else {
-                    n.as_f64()
-                        .map(Bound::Float)
-                        .ok_or_else(|| self.invalid(at, key, "must be a number"))
+                    n.as_f64().map(Bound::Float).ok_or_else(|| self.invalid(at, key, "must be a number"))
                 }
             }
             _ => Err(self.invalid(at, key, "must be a number")),
@@ -526,11 +480,7 @@ impl<'a> Compiler<'a> {
         match v {
             J::Number(n) => n
                 .as_u64()
-                .or_else(|| {
-                    n.as_f64()
-                        .filter(|f| *f >= 0.0 && f.fract() == 0.0)
-                        .map(|f| f as u64)
-                })
+                .or_else(|| n.as_f64().filter(|f| *f >= 0.0 && f.fract() == 0.0).map(|f| f as u64))
                 .ok_or_else(|| self.invalid(at, key, "must be a non-negative integer")),
             _ => Err(self.invalid(at, key, "must be a non-negative integer")),
         }
@@ -547,11 +497,8 @@ impl<'a> Compiler<'a> {
                 reference: reference.into(),
             });
         }
-        let unresolved = || Error::UnresolvedRef {
-            file: self.source.into(),
-            pointer: at.into(),
-            reference: reference.into(),
-        };
+        let unresolved =
+            || Error::UnresolvedRef { file: self.source.into(), pointer: at.into(), reference: reference.into() };
         let mut target: &'a J = self.root;
         let mut pointer = String::new();
         if !decoded.is_empty() {
@@ -559,11 +506,7 @@ impl<'a> Compiler<'a> {
                 let token = token.replace("~1", "/").replace("~0", "~");
                 target = match target {
                     J::Object(m) => m.get(&token).ok_or_else(unresolved)?,
-                    J::Array(a) => token
-                        .parse::<usize>()
-                        .ok()
-                        .and_then(|i| a.get(i))
-                        .ok_or_else(unresolved)?,
+                    J::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)).ok_or_else(unresolved)?,
                     _ => return Err(unresolved()),
                 };
                 pointer = child(&pointer, &token);
@@ -614,9 +557,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%'
-            && let Some(h) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(h) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(h);
             i += 3;

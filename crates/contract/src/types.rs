@@ -57,19 +57,13 @@ impl ColumnType {
     pub fn arrow(&self) -> DataType {
         match self {
             ColumnType::Utf8 | ColumnType::JsonText => DataType::Utf8,
-            ColumnType::Timestamp => {
-                DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC")))
-            }
+            ColumnType::Timestamp => DataType::Timestamp(TimeUnit::Microsecond, Some(Arc::from("UTC"))),
             ColumnType::Date => DataType::Date32,
             ColumnType::Int64 => DataType::Int64,
             ColumnType::Float64 => DataType::Float64,
             ColumnType::Boolean => DataType::Boolean,
-            ColumnType::Struct(cols) => {
-                DataType::Struct(cols.iter().map(Column::arrow_field).collect::<Fields>())
-            }
-            ColumnType::List(item) => {
-                DataType::List(Arc::new(Field::new("item", item.arrow(), true)))
-            }
+            ColumnType::Struct(cols) => DataType::Struct(cols.iter().map(Column::arrow_field).collect::<Fields>()),
+            ColumnType::List(item) => DataType::List(Arc::new(Field::new("item", item.arrow(), true))),
         }
     }
 
@@ -83,10 +77,7 @@ impl ColumnType {
             ColumnType::Float64 => "double".into(),
             ColumnType::Boolean => "boolean".into(),
             ColumnType::Struct(cols) => {
-                let fields: Vec<String> = cols
-                    .iter()
-                    .map(|c| format!("{}:{}", c.name, c.ty.athena()))
-                    .collect();
+                let fields: Vec<String> = cols.iter().map(|c| format!("{}:{}", c.name, c.ty.athena())).collect();
                 format!("struct<{}>", fields.join(","))
             }
             ColumnType::List(item) => format!("array<{}>", item.athena()),
@@ -103,10 +94,7 @@ impl Column {
 
 /// Maps the root object of `schema` to its columns, in declaration order.
 pub fn root_columns(schema: &Schema) -> Result<Vec<Column>> {
-    let mut m = Mapper {
-        schema,
-        stack: Vec::new(),
-    };
+    let mut m = Mapper { schema, stack: Vec::new() };
     let shape = m.shape(0);
     match m.object_columns(&shape, "")? {
         Some(cols) => Ok(cols),
@@ -136,18 +124,11 @@ struct Mapper<'s> {
 
 impl Mapper<'_> {
     fn unmappable(&self, pointer: &str, reason: &str) -> Error {
-        Error::Unmappable {
-            file: self.schema.source().into(),
-            pointer: pointer.into(),
-            reason: reason.into(),
-        }
+        Error::Unmappable { file: self.schema.source().into(), pointer: pointer.into(), reason: reason.into() }
     }
 
     fn shape(&self, id: NodeId) -> Shape {
-        let mut s = Shape {
-            types: ty::ANY,
-            ..Shape::default()
-        };
+        let mut s = Shape { types: ty::ANY, ..Shape::default() };
         let mut todo = vec![id];
         let mut seen = Vec::new();
         while let Some(n) = todo.pop() {
@@ -185,8 +166,7 @@ impl Mapper<'_> {
             }
             todo.extend(node.reference);
             todo.extend(node.all_of.iter().rev());
-            s.alternatives
-                .extend(node.any_of.iter().chain(&node.one_of));
+            s.alternatives.extend(node.any_of.iter().chain(&node.one_of));
         }
         s
     }
@@ -209,13 +189,7 @@ impl Mapper<'_> {
             }
             let (ty, nullable_type, description) = self.column_type(*id)?;
             let nullable = nullable_type || !shape.required.contains(name);
-            cols.push(Column {
-                name: lower,
-                source_name: name.clone(),
-                ty,
-                nullable,
-                description,
-            });
+            cols.push(Column { name: lower, source_name: name.clone(), ty, nullable, description });
         }
         Ok(Some(cols))
     }
@@ -293,11 +267,7 @@ impl Mapper<'_> {
             }
         }
         let none = found.is_none();
-        Ok((
-            found.unwrap_or(ColumnType::Utf8),
-            nullable || none,
-            description,
-        ))
+        Ok((found.unwrap_or(ColumnType::Utf8), nullable || none, description))
     }
 }
 

@@ -28,11 +28,7 @@ pub struct ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let at = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
+        let at = if self.pointer.is_empty() { "/" } else { &self.pointer };
         write!(f, "{at}: {}", self.message)
     }
 }
@@ -44,12 +40,7 @@ impl Schema {
             return Vec::new();
         }
         let mut errors = Vec::new();
-        let mut w = Walker {
-            schema: self,
-            path: Vec::new(),
-            errors: Some(&mut errors),
-            depth: 0,
-        };
+        let mut w = Walker { schema: self, path: Vec::new(), errors: Some(&mut errors), depth: 0 };
         w.node(0, value, false);
         if errors.is_empty() {
             // Both walks evaluate the same rules; keep the verdict honest even if they ever diverge.
@@ -64,12 +55,7 @@ impl Schema {
 
     /// Whether `value` is valid, without collecting errors.
     pub fn is_valid(&self, value: Value<'_>) -> bool {
-        let mut w = Walker {
-            schema: self,
-            path: Vec::new(),
-            errors: None,
-            depth: 0,
-        };
+        let mut w = Walker { schema: self, path: Vec::new(), errors: None, depth: 0 };
         w.node(0, value, false)
     }
 
@@ -79,12 +65,7 @@ impl Schema {
         let root = self.node(0);
         match root.property(name) {
             Some(id) => {
-                let mut w = Walker {
-                    schema: self,
-                    path: Vec::new(),
-                    errors: None,
-                    depth: 0,
-                };
+                let mut w = Walker { schema: self, path: Vec::new(), errors: None, depth: 0 };
                 w.node(id, value, false)
             }
             None => true,
@@ -121,31 +102,18 @@ impl<'a> Walker<'_, '_, 'a> {
 
     /// Records a failure; returns `true` when the walk should stop (fast mode).
     fn fail(&mut self, keyword: &'static str, message: impl FnOnce() -> String) -> bool {
-        let pointer = if self.errors.is_some() {
-            self.pointer()
-        } else {
-            String::new()
-        };
+        let pointer = if self.errors.is_some() { self.pointer() } else { String::new() };
         match &mut self.errors {
             None => true,
             Some(errors) => {
-                errors.push(ValidationError {
-                    pointer,
-                    keyword,
-                    message: message(),
-                });
+                errors.push(ValidationError { pointer, keyword, message: message() });
                 false
             }
         }
     }
 
     /// Records a failure at member `name` of the current value (which may not exist).
-    fn fail_member(
-        &mut self,
-        name: &str,
-        keyword: &'static str,
-        message: impl FnOnce() -> String,
-    ) -> bool {
+    fn fail_member(&mut self, name: &str, keyword: &'static str, message: impl FnOnce() -> String) -> bool {
         match &self.errors {
             None => true,
             Some(_) => {
@@ -153,11 +121,7 @@ impl<'a> Walker<'_, '_, 'a> {
                 pointer.push('/');
                 push_pointer_token(&mut pointer, name);
                 if let Some(errors) = &mut self.errors {
-                    errors.push(ValidationError {
-                        pointer,
-                        keyword,
-                        message: message(),
-                    });
+                    errors.push(ValidationError { pointer, keyword, message: message() });
                 }
                 false
             }
@@ -170,15 +134,10 @@ impl<'a> Walker<'_, '_, 'a> {
         let schema = self.schema;
         let n = schema.node(id);
         if let Some(always) = n.always {
-            return always
-                || !self.fail("false", || {
-                    "no value is allowed here (schema `false`)".into()
-                });
+            return always || !self.fail("false", || "no value is allowed here (schema `false`)".into());
         }
         if self.depth >= MAX_EVAL_DEPTH {
-            self.fail("$ref", || {
-                "schema evaluation too deep (a `$ref` cycle?)".into()
-            });
+            self.fail("$ref", || "schema evaluation too deep (a `$ref` cycle?)".into());
             return false;
         }
         self.depth += 1;
@@ -201,18 +160,11 @@ impl<'a> Walker<'_, '_, 'a> {
         }
         let kind = v.kind();
         if kind == Kind::BigInt {
-            check!(false, "type", || format!(
-                "integer {} is outside the 64-bit range",
-                v.raw()
-            ));
+            check!(false, "type", || format!("integer {} is outside the 64-bit range", v.raw()));
         }
         if n.has_type {
             check!(type_matches(n.types, kind), "type", || {
-                format!(
-                    "expected {}, got {}",
-                    ty::describe(n.types),
-                    describe_value(v)
-                )
+                format!("expected {}, got {}", ty::describe(n.types), describe_value(v))
             });
             if !ok {
                 // Other keywords would only restate the type mismatch.
@@ -221,18 +173,11 @@ impl<'a> Walker<'_, '_, 'a> {
         }
         if let Some(values) = &n.enum_values {
             check!(values.iter().any(|e| json_eq(v, e)), "enum", || {
-                format!(
-                    "{} is not one of {}",
-                    describe_value(v),
-                    J::Array(values.clone())
-                )
+                format!("{} is not one of {}", describe_value(v), J::Array(values.clone()))
             });
         }
         if let Some(c) = &n.const_value {
-            check!(json_eq(v, c), "const", || format!(
-                "expected {c}, got {}",
-                describe_value(v)
-            ));
+            check!(json_eq(v, c), "const", || format!("expected {c}, got {}", describe_value(v)));
         }
         match kind {
             Kind::Int | Kind::Float | Kind::BigInt => {
@@ -247,18 +192,14 @@ impl<'a> Walker<'_, '_, 'a> {
                     });
                 }
                 if let Some(b) = n.exclusive_minimum {
-                    check!(
-                        cmp_num(v, b).is_some_and(|o| o.is_gt()),
-                        "exclusiveMinimum",
-                        || { format!("{} must be greater than {}", v.raw(), show(b)) }
-                    );
+                    check!(cmp_num(v, b).is_some_and(|o| o.is_gt()), "exclusiveMinimum", || {
+                        format!("{} must be greater than {}", v.raw(), show(b))
+                    });
                 }
                 if let Some(b) = n.exclusive_maximum {
-                    check!(
-                        cmp_num(v, b).is_some_and(|o| o.is_lt()),
-                        "exclusiveMaximum",
-                        || { format!("{} must be less than {}", v.raw(), show(b)) }
-                    );
+                    check!(cmp_num(v, b).is_some_and(|o| o.is_lt()), "exclusiveMaximum", || {
+                        format!("{} must be less than {}", v.raw(), show(b))
+                    });
                 }
             }
             Kind::String => {
@@ -266,14 +207,10 @@ impl<'a> Walker<'_, '_, 'a> {
                 if n.min_length.is_some() || n.max_length.is_some() {
                     let len = s.chars().count() as u64;
                     if let Some(min) = n.min_length {
-                        check!(len >= min, "minLength", || format!(
-                            "string of {len} characters is shorter than {min}"
-                        ));
+                        check!(len >= min, "minLength", || format!("string of {len} characters is shorter than {min}"));
                     }
                     if let Some(max) = n.max_length {
-                        check!(len <= max, "maxLength", || format!(
-                            "string of {len} characters is longer than {max}"
-                        ));
+                        check!(len <= max, "maxLength", || format!("string of {len} characters is longer than {max}"));
                     }
                 }
                 if let Some(re) = &n.pattern {
@@ -284,24 +221,16 @@ impl<'a> Walker<'_, '_, 'a> {
                     ));
                 }
                 if let Some(f) = n.format {
-                    check!(format_ok(f, s), "format", || format!(
-                        "{} is not a valid {}",
-                        describe_value(v),
-                        f.name()
-                    ));
+                    check!(format_ok(f, s), "format", || format!("{} is not a valid {}", describe_value(v), f.name()));
                 }
             }
             Kind::Array => {
                 let len = v.len() as u64;
                 if let Some(min) = n.min_items {
-                    check!(len >= min, "minItems", || format!(
-                        "array of {len} items is shorter than {min}"
-                    ));
+                    check!(len >= min, "minItems", || format!("array of {len} items is shorter than {min}"));
                 }
                 if let Some(max) = n.max_items {
-                    check!(len <= max, "maxItems", || format!(
-                        "array of {len} items is longer than {max}"
-                    ));
+                    check!(len <= max, "maxItems", || format!("array of {len} items is longer than {max}"));
                 }
                 match &n.items {
                     Items::None => {}
@@ -337,17 +266,13 @@ impl<'a> Walker<'_, '_, 'a> {
                 for name in &n.required {
                     if v.get(name).is_none() {
                         ok = false;
-                        if self.fail_member(name, "required", || "required field is missing".into())
-                        {
+                        if self.fail_member(name, "required", || "required field is missing".into()) {
                             return false;
                         }
                     }
                 }
-                let closed = if in_place || self.schema.options.allow_undeclared_fields {
-                    None
-                } else {
-                    n.closed.as_deref()
-                };
+                let closed =
+                    if in_place || self.schema.options.allow_undeclared_fields { None } else { n.closed.as_deref() };
                 for (key, member) in v.members() {
                     let declared = n.property(key);
                     let verdict = match (declared, n.additional) {
@@ -368,9 +293,7 @@ impl<'a> Walker<'_, '_, 'a> {
                         && names.binary_search_by(|x| x.as_str().cmp(key)).is_err()
                     {
                         ok = false;
-                        if self.fail("additionalProperties", || {
-                            "field is not declared in the schema".into()
-                        }) {
+                        if self.fail("additionalProperties", || "field is not declared in the schema".into()) {
                             self.path.pop();
                             return false;
                         }
@@ -401,12 +324,7 @@ impl<'a> Walker<'_, '_, 'a> {
             if !matched {
                 ok = false;
                 let detail = self.branch_detail(&n.any_of, v);
-                if self.fail("anyOf", || {
-                    format!(
-                        "matches none of the {} anyOf alternatives{detail}",
-                        n.any_of.len()
-                    )
-                }) {
+                if self.fail("anyOf", || format!("matches none of the {} anyOf alternatives{detail}", n.any_of.len())) {
                     return false;
                 }
             }
@@ -415,11 +333,7 @@ impl<'a> Walker<'_, '_, 'a> {
             let matched = n.one_of.iter().filter(|&&sub| self.probe(sub, v)).count();
             if matched != 1 {
                 ok = false;
-                let detail = if matched == 0 {
-                    self.branch_detail(&n.one_of, v)
-                } else {
-                    String::new()
-                };
+                let detail = if matched == 0 { self.branch_detail(&n.one_of, v) } else { String::new() };
                 let count = n.one_of.len();
                 if self.fail("oneOf", || {
                     format!("matches {matched} of the {count} oneOf alternatives, expected exactly one{detail}")
@@ -433,12 +347,7 @@ impl<'a> Walker<'_, '_, 'a> {
 
     /// Evaluates a branch in fast mode, whatever mode this walk is in.
     fn probe(&mut self, id: NodeId, v: Value<'a>) -> bool {
-        let mut w = Walker {
-            schema: self.schema,
-            path: Vec::new(),
-            errors: None,
-            depth: self.depth,
-        };
+        let mut w = Walker { schema: self.schema, path: Vec::new(), errors: None, depth: self.depth };
         w.node(id, v, true)
     }
 
@@ -450,22 +359,14 @@ impl<'a> Walker<'_, '_, 'a> {
         let mut parts = Vec::new();
         for (i, &b) in branches.iter().enumerate() {
             let mut errs = Vec::new();
-            let mut w = Walker {
-                schema: self.schema,
-                path: self.path.clone(),
-                errors: Some(&mut errs),
-                depth: self.depth,
-            };
+            let mut w =
+                Walker { schema: self.schema, path: self.path.clone(), errors: Some(&mut errs), depth: self.depth };
             w.node(b, v, true);
             if let Some(e) = errs.first() {
                 parts.push(format!("#{i}: {e}"));
             }
         }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", parts.join("; "))
-        }
+        if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
     }
 }
 
@@ -525,13 +426,9 @@ pub(crate) fn json_eq(v: Value<'_>, e: &J) -> bool {
             },
         },
         (Kind::String, J::String(s)) => v.as_str() == Some(s.as_str()),
-        (Kind::Array, J::Array(list)) => {
-            v.len() == list.len() && v.elements().zip(list).all(|(a, b)| json_eq(a, b))
-        }
+        (Kind::Array, J::Array(list)) => v.len() == list.len() && v.elements().zip(list).all(|(a, b)| json_eq(a, b)),
         (Kind::Object, J::Object(map)) => {
-            v.len() == map.len()
-                && v.members()
-                    .all(|(k, val)| map.get(k).is_some_and(|x| json_eq(val, x)))
+            v.len() == map.len() && v.members().all(|(k, val)| map.get(k).is_some_and(|x| json_eq(val, x)))
         }
         _ => false,
     }

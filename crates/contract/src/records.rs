@@ -1,0 +1,276 @@
+//! Framing a byte stream into records, the way Kinesis Firehose writes them.
+//!
+//! Records are JSON values separated by newlines, or concatenated with nothing in between (Firehose's
+//! default). CRLF, blank lines, a missing final newline and a UTF-8 byte-order mark are accepted. A
+//! record that does not parse runs to the end of its line and is returned as [`Record::Malformed`]
+//! with its exact bytes, so nothing after it is lost.
+//!
+//! Memory is bounded by the buffer plus the largest record: the reader streams.
+
+use std::io::{self, Read};
+
+use crate::json::{ParseError, ParseErrorKind, Tape, Value};
+
+/// Largest record accepted before the stream is declared unreadable.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
+
+const INITIAL_BUFFER: usize = 1 << 20;
+
+/// Where a record sits in its stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// 1-based line of the record's first byte.
+    pub line: u64,
+    /// Byte offset of the record's first byte in the (decompressed) stream.
+    pub offset: u64,
+}
+
+/// One framed record.
+pub enum Record<'a> {
+    /// Parsed JSON.
+    Parsed { value: Value<'a>, raw: &'a [u8], at: Position },
+    /// Bytes that are not one JSON value (through the end of their line).
+    Malformed { raw: &'a [u8], error: ParseError, at: Position },
+}
+
+impl Record<'_> {
+    pub fn position(&self) -> Position {
+        match self {
+            Record::Parsed { at, .. } | Record::Malformed { at, .. } => *at,
+        }
+    }
+
+    pub fn raw(&self) -> &[u8] {
+        match self {
+            Record::Parsed { raw, .. } | Record::Malformed { raw, .. } => raw,
+        }
+    }
+}
+
+/// Streams records out of any reader.
+pub struct RecordReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    /// Unconsumed bytes are `buf[start..end]`.
+    start: usize,
+    end: usize,
+    eof: bool,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// Line number at `buf[start]`.
+    line: u64,
+    at_stream_start: bool,
+    max_record: usize,
+    tape: Tape,
+}
+
+impl<R: Read> RecordReader<R> {
+    pub fn new(inner: R) -> Self {
+        Self::with_max_record(inner, DEFAULT_MAX_RECORD_BYTES)
+    }
+
+    pub fn with_max_record(inner: R, max_record: usize) -> Self {
+        RecordReader {
+            inner,
+            buf: vec![0; INITIAL_BUFFER.min(max_record.max(64))],
+            start: 0,
+            end: 0,
+            eof: false,
+            base: 0,
+            line: 1,
+            at_stream_start: true,
+            max_record,
+            tape: Tape::default(),
+        }
+    }
+
+    /// Bytes of the stream consumed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.base + self.start as u64
+    }
+
+    /// Moves unconsumed bytes to the front and reads more. Returns false at end of stream.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.eof {
+            return Ok(false);
+        }
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.base += self.start as u64;
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            if self.buf.len() >= self.max_record {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "record at line {} (byte {}) is larger than the {} MiB limit",
+                        self.line,
+                        self.base,
+                        self.max_record >> 20
+                    ),
+                ));
+            }
+            let grown = (self.buf.len() * 2).min(self.max_record);
+            self.buf.resize(grown, 0);
+        }
+        loop {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(false);
+                }
+                Ok(n) => {
+                    self.end += n;
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The next record, or `None` at the end of the stream.
+    pub fn next_record(&mut self) -> io::Result<Option<Record<'_>>> {
+        // Skip separators, counting lines.
+        loop {
+            if self.start == self.end && !self.fill()? {
+                return Ok(None);
+            }
+            if self.at_stream_start {
+                if self.end - self.start < 3 && !self.eof {
+                    self.fill()?;
+                    continue;
+                }
+                if self.buf[self.start..self.end].starts_with(b"\xEF\xBB\xBF") {
+                    self.start += 3;
+                }
+                self.at_stream_start = false;
+            }
+            while self.start < self.end {
+                match self.buf[self.start] {
+                    b'\n' => self.line += 1,
+                    b' ' | b'\r' | b'\t' => {}
+                    _ => break,
+                }
+                self.start += 1;
+            }
+            if self.start < self.end {
+                break;
+            }
+        }
+        // Parse, reading more while the record is cut by the buffer end.
+        let outcome = loop {
+            let window = &self.buf[self.start..self.end];
+            match self.tape.parse_prefix(window) {
+                Ok(len) => break Ok(len),
+                Err(e) if e.kind == ParseErrorKind::UnexpectedEnd && !self.eof => {
+                    if memchr_newline(window).is_some() {
+                        break Err(e);
+                    }
+                    self.fill()?;
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        let at = Position { line: self.line, offset: self.base + self.start as u64 };
+        let start = self.start;
+        match outcome {
+            Ok(len) => {
+                let raw = &self.buf[start..start + len];
+                self.line += count_newlines(raw);
+                self.start += len;
+                match std::str::from_utf8(raw) {
+                    Ok(text) => Ok(Some(Record::Parsed { value: self.tape.root(text), raw, at })),
+                    Err(e) => Ok(Some(Record::Malformed {
+                        raw,
+                        error: ParseError { offset: e.valid_up_to(), kind: ParseErrorKind::InvalidUtf8 },
+                        at,
+                    })),
+                }
+            }
+            Err(error) => {
+                // The malformed record runs to the end of its line (the newline is not part of it).
+                let mut len = loop {
+                    let window = &self.buf[self.start..self.end];
+                    if let Some(i) = memchr_newline(window) {
+                        break i;
+                    }
+                    if !self.fill()? {
+                        break self.end - self.start;
+                    }
+                };
+                let start = self.start;
+                let mut raw = &self.buf[start..start + len];
+                if raw.last() == Some(&b'\r') {
+                    raw = &raw[..raw.len() - 1];
+                    len -= 1;
+                }
+                self.start += len;
+                Ok(Some(Record::Malformed {
+                    raw,
+                    error,
+                    at: Position { line: at.line, offset: self.base + start as u64 },
+                }))
+            }
+        }
+    }
+}
+
+fn memchr_newline(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+fn count_newlines(b: &[u8]) -> u64 {
+    b.iter().filter(|&&c| c == b'\n').count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(input: &[u8], max: usize) -> Vec<String> {
+        let mut r = RecordReader::with_max_record(input, max);
+        let mut out = Vec::new();
+        while let Some(rec) = r.next_record().unwrap() {
+            let at = rec.position();
+            let kind = match &rec {
+                Record::Parsed { .. } => "ok",
+                Record::Malformed { .. } => "bad",
+            };
+            out.push(format!("{kind} {}:{} {}", at.line, at.offset, String::from_utf8_lossy(rec.raw())));
+        }
+        out
+    }
+
+    #[test]
+    fn frames_every_firehose_shape() {
+        let input = b"\xEF\xBB\xBF{\"a\":1}{\"a\":2}\r\n\n  {\"a\":\r\n[1,\n{\"a\":3}\n{\"a\":\"\xff\"}\n{\"a\":4}";
+        for max in [64, 1 << 20] {
+            assert_eq!(
+                frame(input, max),
+                [
+                    "ok 1:3 {\"a\":1}",
+                    "ok 1:10 {\"a\":2}",
+                    "bad 3:22 {\"a\":",
+                    "bad 4:29 [1,",
+                    "ok 5:33 {\"a\":3}",
+                    "bad 6:41 {\"a\":\"\u{fffd}\"}",
+                    "ok 7:51 {\"a\":4}",
+                ],
+                "buffer {max}"
+            );
+        }
+    }
+
+    #[test]
+    fn truncated_last_record_and_oversized_records() {
+        assert_eq!(frame(b"{\"a\":1}\n{\"a\"", 1 << 20), ["ok 1:0 {\"a\":1}", "bad 2:8 {\"a\""]);
+        let mut r = RecordReader::with_max_record(
+            &b"[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34]"[..],
+            64,
+        );
+        assert!(r.next_record().is_err());
+    }
+}

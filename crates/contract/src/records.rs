@@ -7,7 +7,7 @@
 //!
 //! Memory is bounded by the buffer plus the largest record: the reader streams.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use crate::json::{ParseError, ParseErrorKind, Tape, Value};
 
@@ -215,6 +215,17 @@ impl<R: Read> RecordReader<R> {
                 }))
             }
         }
+    }
+}
+
+/// Wraps `input` in a gzip decoder when its first bytes are the gzip magic number, whatever the
+/// object's name says. Concatenated gzip members are read as one stream.
+pub fn decompressed<'a, R: BufRead + Send + 'a>(mut input: R) -> io::Result<Box<dyn Read + Send + 'a>> {
+    let head = input.fill_buf()?;
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Ok(Box::new(flate2::bufread::MultiGzDecoder::new(input)))
+    } else {
+        Ok(Box::new(input))
     }
 }
 

@@ -418,10 +418,9 @@ fn check_golden(path: &Path, report: &mut Report) {
         report.failures.push("golden file lines are out of order".into());
     }
     if report.failures.iter().any(|f| f.starts_with("golden") || f.starts_with("group fails")) {
-        report.failures.push(format!(
-            "{} is stale: check the groups above, then run with {REGENERATE_ENV}=1",
-            path.display()
-        ));
+        report
+            .failures
+            .push(format!("{} is stale: check the groups above, then run with {REGENERATE_ENV}=1", path.display()));
     }
 }
 
@@ -430,14 +429,19 @@ fn feature_reader_knows_the_subset() {
     let draft7 = Draft::Draft7;
     let d2020 = Draft::Draft2020;
     let read = |s: &str, d| unsupported_feature(&serde_json::from_str(s).unwrap(), d);
-    assert_eq!(read(r#"{"type": "object", "properties": {"a": {"$ref": "#/$defs/x"}}, "$defs": {"x": true}}"#, d2020), None);
-    assert!(read(r#"{"properties": {"a": {"patternProperties": {}}}}"#, d2020).unwrap().contains("patternProperties"));
-    assert!(read(r#"{"$ref": "other.json"}"#, d2020).unwrap().contains("non-local"));
-    assert!(read(r#"{"items": [true]}"#, d2020).is_some());
-    assert_eq!(read(r#"{"items": [true]}"#, draft7), None);
+    assert_eq!(
+        read(r##"{"type": "object", "properties": {"a": {"$ref": "#/$defs/x"}}, "$defs": {"x": true}}"##, d2020),
+        None
+    );
+    assert!(
+        read(r##"{"properties": {"a": {"patternProperties": {}}}}"##, d2020).unwrap().contains("patternProperties")
+    );
+    assert!(read(r##"{"$ref": "other.json"}"##, d2020).unwrap().contains("non-local"));
+    assert!(read(r##"{"items": [true]}"##, d2020).is_some());
+    assert_eq!(read(r##"{"items": [true]}"##, draft7), None);
     // draft-07: siblings of `$ref` are never compiled, but must still be keywords.
-    assert_eq!(read(r#"{"$ref": "#", "definitions": {"x": {"$id": "http://x"}}}"#, draft7), None);
-    assert!(read(r#"{"$ref": "#", "if": true}"#, draft7).is_some());
-    assert!(read(r#"{"properties": {"a": {"$id": "http://example.com/a"}}}"#, d2020).is_some());
-    assert_eq!(read(r#"{"properties": {"a": {"$id": "#/properties/a"}}}"#, d2020), None);
+    assert_eq!(read(r##"{"$ref": "#", "definitions": {"x": {"$id": "http://x"}}}"##, draft7), None);
+    assert!(read(r##"{"$ref": "#", "if": true}"##, draft7).is_some());
+    assert!(read(r##"{"properties": {"a": {"$id": "http://example.com/a"}}}"##, d2020).is_some());
+    assert_eq!(read(r##"{"properties": {"a": {"$id": "#/properties/a"}}}"##, d2020), None);
 }

@@ -1,1 +1,12 @@
-fn main() {}
+//! `eventlake`: the hourly, daily and setup jobs and the tools around them, as one binary.
+
+mod cli;
+mod validate;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let opts = cli::Opts::parse();
+    eventlake_runtime::logging::init(opts.log_format.into(), opts.log.as_deref());
+    cli::run(opts).into()
+}

@@ -1,0 +1,436 @@
+//! Differential test: eventlake's validator against the `jsonschema` crate (draft 2020-12).
+//!
+//! ```text
+//! proptest ──► schema from the supported subset ──► instance biased towards the schema's shape
+//!                 │                                      │
+//!                 ├─ Schema::compile (open objects) ─────┼─► Tape::parse ─► is_valid ─┐
+//!                 └─ jsonschema::draft202012::new ───────┴─► is_valid ────────────────┴─► equal?
+//! ```
+//!
+//! Properties:
+//! 1. `open_objects_agree_with_jsonschema`: with `allow_undeclared_fields = true` both validators
+//!    give the same verdict.
+//! 2. `closed_objects_are_stricter`: with eventlake's default closed objects, valid for ours implies
+//!    valid for `jsonschema`. `oneOf` is left out of these schemas: it is not monotone (closing a
+//!    nested object can turn "two branches match" into "exactly one matches").
+//! 3. `undeclared_field_is_rejected`: adding an undeclared key to a valid instance of an object
+//!    schema with `properties` (and no `additionalProperties`) makes ours reject it, at that key.
+//!
+//! The generators avoid what the two crates deliberately disagree on or what is not in the subset:
+//! integers stay far inside `i64`, floats always have a fractional part (`1.0` is an integer for us
+//! and a float to `serde_json`), patterns are plain, and `format` is not generated (the crate treats
+//! it as an annotation in 2020-12; eventlake asserts it).
+//!
+//! Cases per property: 256, or `PROPTEST_CASES`.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use eventlake_contract::json::Tape;
+use eventlake_contract::schema::{CompileOptions, Schema};
+use proptest::prelude::*;
+use proptest::strategy::Union;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use serde_json::{Map, Value as J, json};
+
+const DEFAULT_CASES: u32 = 256;
+const UNDECLARED: &str = "zz_undeclared";
+
+/// Property names; `a/b` and `t~` exercise pointer escaping.
+const KEYS: &[&str] = &["a", "b", "c", "a/b", "t~"];
+const PATTERNS: &[&str] = &["^a", "b", "^[ab]*$", "c$", "é"];
+const TYPES: &[&str] = &["null", "boolean", "integer", "number", "string", "array", "object"];
+
+fn config() -> Config {
+    let cases = std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CASES);
+    Config { cases, failure_persistence: None, ..Config::default() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values
+
+fn small_int() -> impl Strategy<Value = i64> + Clone {
+    -12i64..=12
+}
+
+/// Quarters with a fractional part: never an integral float.
+fn fraction() -> impl Strategy<Value = f64> + Clone {
+    (-24i64..=24).prop_map(|n| (2 * n + 1) as f64 / 4.0)
+}
+
+fn text() -> impl Strategy<Value = String> + Clone {
+    "[abcé]{0,5}"
+}
+
+fn key() -> impl Strategy<Value = String> + Clone {
+    prop::sample::select(KEYS).prop_map(str::to_owned)
+}
+
+fn number() -> BoxedStrategy<J> {
+    prop_oneof![small_int().prop_map(J::from), fraction().prop_map(J::from)].boxed()
+}
+
+fn any_json() -> BoxedStrategy<J> {
+    let leaf = prop_oneof![
+        Just(J::Null),
+        any::<bool>().prop_map(J::Bool),
+        small_int().prop_map(J::from),
+        fraction().prop_map(J::from),
+        text().prop_map(J::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(J::Array),
+            prop::collection::vec((key(), inner), 0..4).prop_map(|kv| J::Object(kv.into_iter().collect())),
+        ]
+    })
+    .boxed()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schemas
+
+fn with_optional(mut base: Map<String, J>, extra: Vec<(&'static str, Option<J>)>) -> J {
+    for (k, v) in extra {
+        if let Some(v) = v {
+            base.insert(k.to_owned(), v);
+        }
+    }
+    J::Object(base)
+}
+
+fn bound() -> impl Strategy<Value = Option<J>> {
+    prop::option::weighted(0.3, number())
+}
+
+fn numeric_keywords(ty: Option<&'static str>) -> BoxedStrategy<J> {
+    (bound(), bound(), bound(), bound())
+        .prop_map(move |(min, max, xmin, xmax)| {
+            let mut base = Map::new();
+            if let Some(t) = ty {
+                base.insert("type".into(), t.into());
+            }
+            with_optional(
+                base,
+                vec![("minimum", min), ("maximum", max), ("exclusiveMinimum", xmin), ("exclusiveMaximum", xmax)],
+            )
+        })
+        .boxed()
+}
+
+fn string_schema() -> BoxedStrategy<J> {
+    let len = || prop::option::weighted(0.3, (0u64..5).prop_map(J::from));
+    let pattern = prop::option::weighted(0.3, prop::sample::select(PATTERNS).prop_map(J::from));
+    (any::<bool>(), len(), len(), pattern)
+        .prop_map(|(typed, min, max, pattern)| {
+            let mut base = Map::new();
+            if typed {
+                base.insert("type".into(), "string".into());
+            }
+            with_optional(base, vec![("minLength", min), ("maxLength", max), ("pattern", pattern)])
+        })
+        .boxed()
+}
+
+fn type_schema() -> BoxedStrategy<J> {
+    prop_oneof![
+        prop::sample::select(TYPES).prop_map(|t| json!({ "type": t })),
+        prop::sample::subsequence(TYPES, 1..4).prop_map(|ts| json!({ "type": ts })),
+    ]
+    .boxed()
+}
+
+fn leaf_schema() -> BoxedStrategy<J> {
+    prop_oneof![
+        3 => numeric_keywords(Some("integer")),
+        3 => numeric_keywords(Some("number")),
+        1 => numeric_keywords(None),
+        3 => string_schema(),
+        3 => type_schema(),
+        2 => prop::collection::vec(any_json(), 1..4).prop_map(|e| json!({ "enum": e })),
+        1 => (prop::sample::select(TYPES), prop::collection::vec(any_json(), 1..4))
+            .prop_map(|(t, e)| json!({ "type": t, "enum": e })),
+        2 => any_json().prop_map(|c| json!({ "const": c })),
+        1 => Just(json!({})),
+        1 => any::<bool>().prop_map(J::Bool),
+    ]
+    .boxed()
+}
+
+fn object_schema(inner: BoxedStrategy<J>, additional: bool) -> BoxedStrategy<J> {
+    let props = prop::collection::vec((key(), inner.clone()), 0..4);
+    let required = prop::collection::vec(prop::sample::select(&["a", "b", "c", "a/b", "t~", "d"][..]), 0..3);
+    let extra = if additional {
+        prop::option::weighted(0.4, prop_oneof![3 => any::<bool>().prop_map(J::Bool), 1 => inner]).boxed()
+    } else {
+        Just(None).boxed()
+    };
+    (any::<bool>(), props, required, extra)
+        .prop_map(|(typed, props, required, extra)| {
+            let mut base = Map::new();
+            if typed {
+                base.insert("type".into(), "object".into());
+            }
+            base.insert("properties".into(), J::Object(props.into_iter().collect()));
+            let mut names: Vec<J> = Vec::new();
+            for r in required {
+                if !names.iter().any(|n| n == r) {
+                    names.push(r.into());
+                }
+            }
+            if !names.is_empty() {
+                base.insert("required".into(), J::Array(names));
+            }
+            with_optional(base, vec![("additionalProperties", extra)])
+        })
+        .boxed()
+}
+
+fn array_schema(inner: BoxedStrategy<J>) -> BoxedStrategy<J> {
+    let count = || prop::option::weighted(0.3, (0u64..4).prop_map(J::from));
+    (any::<bool>(), prop::option::weighted(0.8, inner), count(), count())
+        .prop_map(|(typed, items, min, max)| {
+            let mut base = Map::new();
+            if typed {
+                base.insert("type".into(), "array".into());
+            }
+            with_optional(base, vec![("items", items), ("minItems", min), ("maxItems", max)])
+        })
+        .boxed()
+}
+
+fn applicator(keyword: &'static str, inner: BoxedStrategy<J>) -> BoxedStrategy<J> {
+    (prop::collection::vec(inner, 1..4), prop::option::weighted(0.3, prop::sample::select(TYPES)))
+        .prop_map(move |(list, ty)| {
+            let mut base = Map::new();
+            base.insert(keyword.into(), J::Array(list));
+            if let Some(t) = ty {
+                base.insert("type".into(), t.into());
+            }
+            J::Object(base)
+        })
+        .boxed()
+}
+
+/// A schema from the supported subset; `one_of` allows `oneOf` anywhere in it.
+fn schema(one_of: bool) -> BoxedStrategy<J> {
+    leaf_schema()
+        .prop_recursive(3, 24, 4, move |inner| {
+            let mut choices: Vec<(u32, BoxedStrategy<J>)> = vec![
+                (4, object_schema(inner.clone(), true)),
+                (3, array_schema(inner.clone())),
+                (1, applicator("allOf", inner.clone())),
+                (2, applicator("anyOf", inner.clone())),
+            ];
+            if one_of {
+                choices.push((2, applicator("oneOf", inner)));
+            }
+            Union::new_weighted(choices)
+        })
+        .boxed()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instances shaped by a schema
+
+fn instance(schema: &J) -> BoxedStrategy<J> {
+    prop_oneof![4 => shaped(schema), 1 => any_json()].boxed()
+}
+
+fn shaped(schema: &J) -> BoxedStrategy<J> {
+    let J::Object(m) = schema else {
+        return any_json();
+    };
+    let mut options: Vec<BoxedStrategy<J>> = Vec::new();
+    if let Some(J::Array(values)) = m.get("enum") {
+        options.push(prop::sample::select(values.clone()).boxed());
+    }
+    if let Some(c) = m.get("const") {
+        options.push(Just(c.clone()).boxed());
+    }
+    for keyword in ["allOf", "anyOf", "oneOf"] {
+        if let Some(J::Array(list)) = m.get(keyword) {
+            options.extend(list.iter().map(instance));
+        }
+    }
+    if !options.is_empty() {
+        return Union::new(options).boxed();
+    }
+    let types: Vec<&str> = match m.get("type") {
+        Some(J::String(t)) => vec![t.as_str()],
+        Some(J::Array(ts)) => ts.iter().filter_map(J::as_str).collect(),
+        _ if m.contains_key("properties") => vec!["object"],
+        _ if m.contains_key("items") || m.contains_key("minItems") || m.contains_key("maxItems") => vec!["array"],
+        _ if m.contains_key("pattern") || m.contains_key("minLength") || m.contains_key("maxLength") => vec!["string"],
+        _ if m.contains_key("minimum")
+            || m.contains_key("maximum")
+            || m.contains_key("exclusiveMinimum")
+            || m.contains_key("exclusiveMaximum") =>
+        {
+            vec!["number"]
+        }
+        _ => return any_json(),
+    };
+    let strategies: Vec<BoxedStrategy<J>> = types.into_iter().map(|t| of_type(t, m)).collect();
+    Union::new(strategies).boxed()
+}
+
+fn of_type(ty: &str, m: &Map<String, J>) -> BoxedStrategy<J> {
+    match ty {
+        "null" => Just(J::Null).boxed(),
+        "boolean" => any::<bool>().prop_map(J::Bool).boxed(),
+        "integer" => small_int().prop_map(J::from).boxed(),
+        "number" => number(),
+        "string" => {
+            let prefixed = match m.get("pattern").and_then(J::as_str) {
+                Some("^a") => "a[abc]{0,3}",
+                Some("b") => "[ac]{0,2}b[ac]{0,2}",
+                Some("c$") => "[ab]{0,3}c",
+                Some("é") => "[ab]{0,2}é",
+                _ => "[ab]{0,4}",
+            };
+            prop_oneof![prefixed.prop_map(J::String), text().prop_map(J::String)].boxed()
+        }
+        "array" => {
+            let item = m.get("items").map_or_else(any_json, instance);
+            prop::collection::vec(item, 0..5).prop_map(J::Array).boxed()
+        }
+        "object" => {
+            let required: Vec<&str> = m
+                .get("required")
+                .and_then(J::as_array)
+                .map(|r| r.iter().filter_map(J::as_str).collect())
+                .unwrap_or_default();
+            let mut members: Vec<BoxedStrategy<Option<(String, J)>>> = Vec::new();
+            if let Some(J::Object(props)) = m.get("properties") {
+                for (name, sub) in props {
+                    let p = if required.contains(&name.as_str()) { 0.95 } else { 0.5 };
+                    let name = name.clone();
+                    members.push(prop::option::weighted(p, instance(sub).prop_map(move |v| (name.clone(), v))).boxed());
+                }
+            }
+            let extra = match m.get("additionalProperties") {
+                Some(J::Bool(false)) => Just(None).boxed(),
+                Some(sub @ J::Object(_)) => prop::option::weighted(0.3, ("[xy]", instance(sub))).boxed(),
+                _ => prop::option::weighted(0.2, ("[xy]", any_json())).boxed(),
+            };
+            (members, extra)
+                .prop_map(|(members, extra)| {
+                    let mut obj: Map<String, J> = members.into_iter().flatten().collect();
+                    if let Some((k, v)) = extra {
+                        obj.insert(k, v);
+                    }
+                    J::Object(obj)
+                })
+                .boxed()
+        }
+        _ => any_json(),
+    }
+}
+
+fn with_instance(schema: BoxedStrategy<J>) -> impl Strategy<Value = (J, J)> {
+    schema.prop_flat_map(|s| {
+        let i = instance(&s);
+        (Just(s), i)
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Oracles
+
+fn ours(schema: &J, allow_undeclared_fields: bool) -> Result<Schema, TestCaseError> {
+    Schema::compile(schema, "generated.json", &CompileOptions { allow_undeclared_fields })
+        .map_err(|e| TestCaseError::fail(format!("supported schema failed to compile: {e}\nschema: {schema}")))
+}
+
+fn theirs(schema: &J) -> Result<jsonschema::Validator, TestCaseError> {
+    jsonschema::draft202012::new(schema)
+        .map_err(|e| TestCaseError::fail(format!("jsonschema rejected the schema: {e}\nschema: {schema}")))
+}
+
+/// Our verdict and error list for `instance`, going through the same bytes the hourly job sees.
+fn our_errors(schema: &Schema, instance: &J) -> Result<Vec<String>, TestCaseError> {
+    let bytes = serde_json::to_vec(instance).unwrap();
+    let mut tape = Tape::default();
+    let value = tape
+        .parse(&bytes)
+        .map_err(|e| TestCaseError::fail(format!("Tape cannot parse {}: {e}", String::from_utf8_lossy(&bytes))))?;
+    let errors: Vec<String> = schema.validate(value).iter().map(|e| format!("{} [{}]", e, e.keyword)).collect();
+    if schema.is_valid(value) != errors.is_empty() {
+        return Err(TestCaseError::fail(format!("is_valid disagrees with validate for {instance}: {errors:?}")));
+    }
+    Ok(errors)
+}
+
+fn run(name: &str, strategy: impl Strategy<Value = (J, J)>, test: impl Fn(&J, &J) -> Result<(), TestCaseError>) {
+    let mut runner = TestRunner::new(config());
+    if let Err(e) = runner.run(&strategy, |(schema, instance)| test(&schema, &instance)) {
+        panic!("{name}: {e}");
+    }
+}
+
+#[test]
+fn open_objects_agree_with_jsonschema() {
+    run("open objects", with_instance(schema(true)), |schema, instance| {
+        let ours = ours(schema, true)?;
+        let theirs = theirs(schema)?;
+        let errors = our_errors(&ours, instance)?;
+        let expected = theirs.is_valid(instance);
+        prop_assert_eq!(
+            errors.is_empty(),
+            expected,
+            "verdicts differ (jsonschema says {})\nschema:   {}\ninstance: {}\nour errors: {:?}",
+            if expected { "valid" } else { "invalid" },
+            schema,
+            instance,
+            errors
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn closed_objects_are_stricter() {
+    run("closed objects", with_instance(schema(false)), |schema, instance| {
+        let ours = ours(schema, false)?;
+        let theirs = theirs(schema)?;
+        let errors = our_errors(&ours, instance)?;
+        if errors.is_empty() {
+            prop_assert!(
+                theirs.is_valid(instance),
+                "valid with closed objects but invalid for jsonschema\nschema:   {}\ninstance: {}",
+                schema,
+                instance
+            );
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn undeclared_field_is_rejected() {
+    let root = object_schema(schema(true), false);
+    run("undeclared field", with_instance(root), |schema, instance| {
+        let ours = ours(schema, false)?;
+        let J::Object(members) = instance else {
+            return Ok(());
+        };
+        if !our_errors(&ours, instance)?.is_empty() {
+            return Ok(());
+        }
+        let mut extended = members.clone();
+        extended.insert(UNDECLARED.into(), J::from(1));
+        let extended = J::Object(extended);
+        let errors = our_errors(&ours, &extended)?;
+        let pointer = format!("/{UNDECLARED}: ");
+        prop_assert!(
+            errors.iter().any(|e| e.starts_with(&pointer) && e.ends_with("[additionalProperties]")),
+            "undeclared field not reported at {}\nschema:   {}\ninstance: {}\nerrors: {:?}",
+            pointer,
+            schema,
+            extended,
+            errors
+        );
+        Ok(())
+    });
+}

@@ -1,0 +1,62 @@
+//! Flags. Every flag also reads an `EVENTLAKE_*` environment variable, so ECS task definitions set
+//! variables and people pass flags.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use eventlake_runtime::{ExitCode, logging::LogFormat};
+
+use crate::validate;
+
+#[derive(Debug, Parser)]
+#[command(name = "eventlake", version, about = "Batch ETL from raw event streams on S3 to a queryable data lake")]
+pub(crate) struct Opts {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+
+    /// Log lines as text or JSON; `auto` is text on a terminal and JSON otherwise.
+    #[arg(long, global = true, env = "EVENTLAKE_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Auto)]
+    pub(crate) log_format: LogFormatArg,
+
+    /// Log filter, `RUST_LOG` syntax (e.g. `info`, `eventlake_silver=debug`).
+    #[arg(long, global = true, env = "RUST_LOG")]
+    pub(crate) log: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check NDJSON files against the event schemas (what schema authors run before shipping).
+    Validate(validate::ValidateArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum LogFormatArg {
+    Auto,
+    Text,
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> Self {
+        match f {
+            LogFormatArg::Auto => LogFormat::Auto,
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
+}
+
+/// Runs the chosen command and maps its outcome to an exit code.
+pub(crate) fn run(opts: Opts) -> ExitCode {
+    match opts.command {
+        Command::Validate(args) => validate::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn flags_are_consistent() {
+        super::Opts::command().debug_assert();
+    }
+}

@@ -1,0 +1,38 @@
+//! Errors of the lake layer, grouped by what the caller can do about them.
+
+/// Result with the lake's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The lake URL cannot be used.
+    #[error("invalid lake URL {url:?}: {reason}")]
+    InvalidUrl { url: String, reason: String },
+
+    /// An hour flag that is not `YYYY-MM-DDTHH`.
+    #[error("invalid hour {input:?}: expected YYYY-MM-DDTHH, e.g. 2026-11-20T05")]
+    InvalidHour { input: String },
+
+    /// Another run holds the lease.
+    #[error("{key} is held by run {owner} until {expires_at}")]
+    LeaseHeld { key: String, owner: String, expires_at: String },
+
+    /// The object store failed (after its own retries).
+    #[error("{op} {key}: {source}")]
+    Store {
+        op: &'static str,
+        key: String,
+        #[source]
+        source: object_store::Error,
+    },
+
+    /// A manifest or lease that is not what eventlake writes.
+    #[error("{key}: unreadable: {reason}")]
+    Corrupt { key: String, reason: String },
+}
+
+impl Error {
+    pub(crate) fn store(op: &'static str, key: impl ToString, source: object_store::Error) -> Error {
+        Error::Store { op, key: key.to_string(), source }
+    }
+}

@@ -1,0 +1,106 @@
+//! Run manifests: written last, they are a run's commit point and its proof that
+//! `records = silver rows + quarantined`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::layout::ManifestKey;
+use crate::store::Lake;
+
+/// An input object as the run saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputObject {
+    pub key: String,
+    pub size: u64,
+    pub etag: Option<String>,
+}
+
+/// A file the run wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutputFile {
+    pub key: String,
+    /// `silver` or `quarantine`.
+    pub kind: String,
+    /// Silver only: the partition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// Event date (silver) or arrival date (quarantine), `YYYY-MM-DD`.
+    pub dt: String,
+    /// Two-digit hour of the partition.
+    pub hour: String,
+    pub rows: u64,
+    pub bytes: u64,
+}
+
+/// Record counts of a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Records read (every framed record, valid or not).
+    pub records: u64,
+    /// Rows written to silver.
+    pub valid: u64,
+    /// Records written to quarantine.
+    pub quarantined: u64,
+    /// Decompressed input bytes.
+    pub bytes: u64,
+    /// Valid records per event name.
+    pub by_event_name: BTreeMap<String, u64>,
+    /// Quarantined records per reason.
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+/// Wall-clock timings.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub started_at: String,
+    pub finished_at: String,
+    pub seconds: f64,
+}
+
+/// The manifest of one hourly run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HourlyManifest {
+    pub run_id: String,
+    /// eventlake version that wrote it.
+    pub version: String,
+    /// `YYYY-MM-DDTHH`.
+    pub arrival_hour: String,
+    /// Registry fingerprint: equal fingerprints validate identically.
+    pub schema_fingerprint: String,
+    /// Fingerprint of the settings that change the output (windows, prefixes, sizes).
+    pub settings_fingerprint: String,
+    pub inputs: Vec<InputObject>,
+    pub counts: Counts,
+    pub outputs: Vec<OutputFile>,
+    pub timings: Timings,
+}
+
+impl HourlyManifest {
+    /// Whether this manifest already covers exactly these inputs with these schemas and settings.
+    pub fn is_current(&self, inputs: &[InputObject], schema_fingerprint: &str, settings_fingerprint: &str) -> bool {
+        self.inputs == inputs
+            && self.schema_fingerprint == schema_fingerprint
+            && self.settings_fingerprint == settings_fingerprint
+    }
+}
+
+/// Reads a manifest; `None` when the run never committed.
+pub async fn read_manifest<T: for<'de> Deserialize<'de>>(lake: &Lake, key: &ManifestKey) -> Result<Option<T>> {
+    let path = key.path();
+    match lake.get_opt(&path).await? {
+        None => Ok(None),
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() }),
+    }
+}
+
+/// Writes a manifest (the commit point of a run).
+pub async fn write_manifest<T: Serialize>(lake: &Lake, key: &ManifestKey, manifest: &T) -> Result<()> {
+    let path = key.path();
+    let bytes = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() })?;
+    lake.put(&path, bytes).await
+}

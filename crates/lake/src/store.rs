@@ -1,0 +1,132 @@
+//! Opening a lake from its URL: a local directory, `file://…` or `s3://bucket/prefix`.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::TryStreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectMeta, ObjectStore, ObjectStoreExt, PutPayload};
+
+use crate::error::{Error, Result};
+
+/// A lake root: an object store plus the prefix every key lives under.
+#[derive(Debug, Clone)]
+pub struct Lake {
+    store: Arc<dyn ObjectStore>,
+    root: Path,
+    url: String,
+}
+
+impl Lake {
+    /// Opens `url`. S3 is configured by `AmazonS3Builder::from_env()` (`AWS_*` variables, the ECS
+    /// task role, `AWS_ENDPOINT_URL` for a local server); local directories are created if missing.
+    pub fn open(url: &str) -> Result<Lake> {
+        let invalid = |reason: String| Error::InvalidUrl { url: url.into(), reason };
+        if let Some(rest) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(invalid("no bucket name".into()));
+            }
+            let store = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map_err(|e| invalid(e.to_string()))?;
+            return Ok(Lake { store: Arc::new(store), root: Path::from(prefix), url: url.trim_end_matches('/').into() });
+        }
+        let local = url.strip_prefix("file://").unwrap_or(url);
+        if local.contains("://") {
+            return Err(invalid("expected a local path, file://… or s3://bucket/prefix".into()));
+        }
+        std::fs::create_dir_all(local).map_err(|e| invalid(e.to_string()))?;
+        let dir = std::fs::canonicalize(local).map_err(|e| invalid(e.to_string()))?;
+        let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| invalid(e.to_string()))?;
+        let url = format!("file://{}", dir.display());
+        Ok(Lake { store: Arc::new(store), root: Path::default(), url })
+    }
+
+    /// A lake over any store (tests, other backends).
+    pub fn from_store(store: Arc<dyn ObjectStore>, root: Path, url: impl Into<String>) -> Lake {
+        Lake { store, root, url: url.into() }
+    }
+
+    /// The lake's URL, e.g. `s3://bucket/prefix` or `file:///data/lake`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL of a key, for Athena `LOCATION`s and messages.
+    pub fn url_of(&self, key: &Path) -> String {
+        if key.as_ref().is_empty() { self.url.clone() } else { format!("{}/{}", self.url, key) }
+    }
+
+    pub fn store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+
+    /// The store path of a lake-relative key.
+    pub fn full(&self, key: &Path) -> Path {
+        if self.root.as_ref().is_empty() {
+            key.clone()
+        } else {
+            Path::from_iter(self.root.parts().chain(key.parts()))
+        }
+    }
+
+    /// The lake-relative key of a store path.
+    pub fn relative(&self, full: &Path) -> Path {
+        match full.prefix_match(&self.root) {
+            Some(parts) => Path::from_iter(parts),
+            None => full.clone(),
+        }
+    }
+
+    /// Every object under `prefix` (lake-relative), with lake-relative locations, sorted by key.
+    pub async fn list(&self, prefix: &Path) -> Result<Vec<ObjectMeta>> {
+        let full = self.full(prefix);
+        let mut out: Vec<ObjectMeta> = self
+            .store
+            .list(Some(&full))
+            .map_ok(|mut m| {
+                m.location = self.relative(&m.location);
+                m
+            })
+            .try_collect()
+            .await
+            .map_err(|e| Error::store("list", prefix, e))?;
+        out.sort_by(|a, b| a.location.cmp(&b.location));
+        Ok(out)
+    }
+
+    /// The immediate child folders of `prefix`.
+    pub async fn list_dirs(&self, prefix: &Path) -> Result<Vec<Path>> {
+        let full = self.full(prefix);
+        let listing = self.store.list_with_delimiter(Some(&full)).await.map_err(|e| Error::store("list", prefix, e))?;
+        let mut dirs: Vec<Path> = listing.common_prefixes.iter().map(|p| self.relative(p)).collect();
+        dirs.sort();
+        Ok(dirs)
+    }
+
+    /// The object's bytes, or `None` when it does not exist.
+    pub async fn get_opt(&self, key: &Path) -> Result<Option<Bytes>> {
+        match self.store.get(&self.full(key)).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| Error::store("get", key, e))?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(Error::store("get", key, e)),
+        }
+    }
+
+    pub async fn put(&self, key: &Path, bytes: impl Into<PutPayload>) -> Result<()> {
+        self.store.put(&self.full(key), bytes.into()).await.map_err(|e| Error::store("put", key, e))?;
+        Ok(())
+    }
+
+    /// Deletes `key`; a missing object is not an error.
+    pub async fn delete(&self, key: &Path) -> Result<()> {
+        match self.store.delete(&self.full(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(Error::store("delete", key, e)),
+        }
+    }
+}

@@ -23,6 +23,7 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use eventlake_contract::json::Tape;
@@ -191,6 +192,7 @@ fn bench_validate(c: &mut Criterion) {
     let mut group = c.benchmark_group("bronze");
     group.throughput(Throughput::Bytes(data.len() as u64));
     group.sample_size(10);
+    group.measurement_time(Duration::from_secs(12));
     group.bench_function("parse", |b| b.iter(|| parse_all(black_box(&data), &mut tape)));
     group.bench_function("parse+validate", |b| b.iter(|| validate_all(black_box(&data), &schemas, &mut tape)));
     group.finish();

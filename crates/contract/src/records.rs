@@ -84,6 +84,16 @@ impl<R: Read> RecordReader<R> {
         }
     }
 
+    /// A reader over a piece of a larger stream that starts at `first_line` and byte `base_offset`;
+    /// `stream_start` says whether a byte-order mark may lead.
+    pub fn for_chunk(inner: R, first_line: u64, base_offset: u64, stream_start: bool) -> Self {
+        let mut r = Self::new(inner);
+        r.line = first_line;
+        r.base = base_offset;
+        r.at_stream_start = stream_start;
+        r
+    }
+
     /// Bytes of the stream consumed so far.
     pub fn bytes_read(&self) -> u64 {
         self.base + self.start as u64

@@ -45,8 +45,14 @@ pub mod derived {
     pub const EVENT_SUBTYPE: &str = "event_subtype";
     /// `created_at` as a UTC timestamp.
     pub const CREATED_DATETIME: &str = "created_datetime";
+    /// Silver lineage: the arrival hour whose run wrote the row.
+    pub const ARRIVAL_HOUR: &str = "arrival_hour";
+    /// Silver lineage: the bronze object the record came from.
+    pub const SOURCE_KEY: &str = "source_key";
+    /// Silver lineage: the record's line in that object.
+    pub const SOURCE_LINE: &str = "source_line";
     /// Every name the contract reserves; a property with one of these names is a load error.
-    pub const ALL: &[&str] = &[EVENT_TYPE, EVENT_SUBTYPE, CREATED_DATETIME];
+    pub const ALL: &[&str] = &[EVENT_TYPE, EVENT_SUBTYPE, CREATED_DATETIME, ARRIVAL_HOUR, SOURCE_KEY, SOURCE_LINE];
 }
 
 /// One event name's schema.
@@ -85,6 +91,31 @@ impl EventTable {
     /// Index of column `name`.
     pub fn column_index(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c.name == name)
+    }
+
+    /// Silver's columns: the table's columns, then the lineage columns.
+    pub fn silver_columns(&self) -> Vec<Column> {
+        let mut cols = self.columns.clone();
+        let lineage = [
+            (derived::ARRIVAL_HOUR, ColumnType::Timestamp, "Start of the bronze arrival hour whose run wrote the row"),
+            (derived::SOURCE_KEY, ColumnType::Utf8, "Bronze object key the record came from"),
+            (derived::SOURCE_LINE, ColumnType::Int64, "1-based line of the record in that object"),
+        ];
+        for (name, ty, doc) in lineage {
+            cols.push(Column {
+                name: name.into(),
+                source_name: name.into(),
+                ty,
+                nullable: false,
+                description: Some(doc.into()),
+            });
+        }
+        cols
+    }
+
+    /// The Arrow schema of [`EventTable::silver_columns`].
+    pub fn silver_arrow_schema(&self) -> SchemaRef {
+        Arc::new(ArrowSchema::new(self.silver_columns().iter().map(Column::arrow_field).collect::<Vec<Field>>()))
     }
 }
 

@@ -233,6 +233,24 @@ impl Schema {
         }
         let mut nodes = c.nodes;
         compute_closure(&mut nodes);
+        if !options.allow_undeclared_fields {
+            for n in &nodes {
+                let object_only = n.has_type && n.types & !ty::NULL == ty::OBJECT;
+                if let Some(names) = &n.closed
+                    && object_only
+                    && let Some(missing) = n.required.iter().find(|r| names.binary_search(r).is_err())
+                {
+                    return Err(Error::InvalidKeyword {
+                        file: source.into(),
+                        pointer: n.pointer.clone(),
+                        keyword: "required".into(),
+                        reason: format!(
+                            "{missing:?} is required but not declared in `properties`, so no event could be valid (objects are closed)"
+                        ),
+                    });
+                }
+            }
+        }
         Ok(Schema { source: source.into(), draft, nodes, options: options.clone(), document: document.clone() })
     }
 

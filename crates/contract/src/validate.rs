@@ -159,12 +159,13 @@ impl<'a> Walker<'_, '_, 'a> {
             };
         }
         let kind = v.kind();
-        if kind == Kind::BigInt {
-            check!(false, "type", || format!("integer {} is outside the 64-bit range", v.raw()));
-        }
         if n.has_type {
             check!(type_matches(n.types, kind), "type", || {
-                format!("expected {}, got {}", ty::describe(n.types), describe_value(v))
+                if kind == Kind::BigInt && n.types & ty::INTEGER != 0 {
+                    format!("integer {} is outside the 64-bit range and cannot be stored", v.raw())
+                } else {
+                    format!("expected {}, got {}", ty::describe(n.types), describe_value(v))
+                }
             });
             if !ok {
                 // Other keywords would only restate the type mismatch.
@@ -374,7 +375,9 @@ fn type_matches(types: u8, kind: Kind) -> bool {
     let bit = match kind {
         Kind::Null => ty::NULL,
         Kind::Bool => ty::BOOLEAN,
-        Kind::Int | Kind::BigInt => ty::INTEGER | ty::NUMBER,
+        Kind::Int => ty::INTEGER | ty::NUMBER,
+        // An integer outside i64 cannot be stored as one; as a number it is a double.
+        Kind::BigInt => ty::NUMBER,
         Kind::Float => ty::NUMBER,
         Kind::String => ty::STRING,
         Kind::Array => ty::ARRAY,

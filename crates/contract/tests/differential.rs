@@ -26,6 +26,8 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::cell::Cell;
+
 use eventlake_contract::json::Tape;
 use eventlake_contract::schema::{CompileOptions, Schema};
 use proptest::prelude::*;
@@ -339,8 +341,15 @@ fn with_instance(schema: BoxedStrategy<J>) -> impl Strategy<Value = (J, J)> {
 // Oracles
 
 fn ours(schema: &J, allow_undeclared_fields: bool) -> Result<Schema, TestCaseError> {
-    Schema::compile(schema, "generated.json", &CompileOptions { allow_undeclared_fields })
-        .map_err(|e| TestCaseError::fail(format!("supported schema failed to compile: {e}\nschema: {schema}")))
+    Schema::compile(schema, "generated.json", &CompileOptions { allow_undeclared_fields }).map_err(|e| match e {
+        // With closed objects, `type: object` requiring an undeclared field is rejected on purpose.
+        eventlake_contract::Error::InvalidKeyword { ref keyword, .. }
+            if keyword == "required" && !allow_undeclared_fields =>
+        {
+            TestCaseError::reject("required field not declared under closed objects")
+        }
+        _ => TestCaseError::fail(format!("supported schema failed to compile: {e}\nschema: {schema}")),
+    })
 }
 
 fn theirs(schema: &J) -> Result<jsonschema::Validator, TestCaseError> {
@@ -362,19 +371,53 @@ fn our_errors(schema: &Schema, instance: &J) -> Result<Vec<String>, TestCaseErro
     Ok(errors)
 }
 
-fn run(name: &str, strategy: impl Strategy<Value = (J, J)>, test: impl Fn(&J, &J) -> Result<(), TestCaseError>) {
+/// What a property saw, to show the generators reach both verdicts.
+#[derive(Default)]
+struct Seen {
+    valid: Cell<u32>,
+    invalid: Cell<u32>,
+}
+
+impl Seen {
+    fn record(&self, valid: bool) {
+        let c = if valid { &self.valid } else { &self.invalid };
+        c.set(c.get() + 1);
+    }
+}
+
+/// Runs `test` on generated `(schema, instance)` pairs; returns how many of our verdicts were valid
+/// and invalid (counted by the test through [`Seen`]).
+fn run(
+    name: &str,
+    strategy: impl Strategy<Value = (J, J)>,
+    test: impl Fn(&J, &J, &Seen) -> Result<(), TestCaseError>,
+) -> (u32, u32) {
+    let seen = Seen::default();
     let mut runner = TestRunner::new(config());
-    if let Err(e) = runner.run(&strategy, |(schema, instance)| test(&schema, &instance)) {
+    if let Err(e) = runner.run(&strategy, |(schema, instance)| test(&schema, &instance, &seen)) {
         panic!("{name}: {e}");
     }
+    let (valid, invalid) = (seen.valid.get(), seen.invalid.get());
+    eprintln!("{name}: {valid} valid, {invalid} invalid");
+    (valid, invalid)
+}
+
+/// Both verdicts must turn up (at least 5% each), or the property tests little.
+fn assert_balanced(name: &str, (valid, invalid): (u32, u32)) {
+    let total = (valid + invalid).max(1);
+    assert!(
+        valid * 20 >= total && invalid * 20 >= total,
+        "{name}: generators are lopsided ({valid} valid, {invalid} invalid)"
+    );
 }
 
 #[test]
 fn open_objects_agree_with_jsonschema() {
-    run("open objects", with_instance(schema(true)), |schema, instance| {
+    let seen = run("open objects", with_instance(schema(true)), |schema, instance, seen| {
         let ours = ours(schema, true)?;
         let theirs = theirs(schema)?;
         let errors = our_errors(&ours, instance)?;
+        seen.record(errors.is_empty());
         let expected = theirs.is_valid(instance);
         prop_assert_eq!(
             errors.is_empty(),
@@ -387,14 +430,16 @@ fn open_objects_agree_with_jsonschema() {
         );
         Ok(())
     });
+    assert_balanced("open objects", seen);
 }
 
 #[test]
 fn closed_objects_are_stricter() {
-    run("closed objects", with_instance(schema(false)), |schema, instance| {
+    let seen = run("closed objects", with_instance(schema(false)), |schema, instance, seen| {
         let ours = ours(schema, false)?;
         let theirs = theirs(schema)?;
         let errors = our_errors(&ours, instance)?;
+        seen.record(errors.is_empty());
         if errors.is_empty() {
             prop_assert!(
                 theirs.is_valid(instance),
@@ -405,17 +450,21 @@ fn closed_objects_are_stricter() {
         }
         Ok(())
     });
+    assert_balanced("closed objects", seen);
 }
 
 #[test]
 fn undeclared_field_is_rejected() {
     let root = object_schema(schema(true), false);
-    run("undeclared field", with_instance(root), |schema, instance| {
+    let seen = run("undeclared field", with_instance(root), |schema, instance, seen| {
         let ours = ours(schema, false)?;
         let J::Object(members) = instance else {
             return Ok(());
         };
-        if !our_errors(&ours, instance)?.is_empty() {
+        let valid = our_errors(&ours, instance)?.is_empty();
+        // Counts the instances the property could extend (valid) against those it had to skip.
+        seen.record(valid);
+        if !valid {
             return Ok(());
         }
         let mut extended = members.clone();
@@ -433,4 +482,5 @@ fn undeclared_field_is_rejected() {
         );
         Ok(())
     });
+    assert_balanced("undeclared field", seen);
 }

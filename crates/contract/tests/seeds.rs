@@ -40,7 +40,10 @@ fn errors_for_bytes(schema: &Schema, bytes: &[u8]) -> Vec<(String, &'static str)
     assert_eq!(schema.is_valid(value), errors.is_empty(), "is_valid disagrees with validate: {errors:?}");
     for e in &errors {
         assert!(!e.message.is_empty(), "empty message: {e:?}");
-        assert_eq!(e.to_string(), format!("{}: {}", if e.pointer.is_empty() { "/" } else { e.pointer.as_str() }, e.message));
+        assert_eq!(
+            e.to_string(),
+            format!("{}: {}", if e.pointer.is_empty() { "/" } else { e.pointer.as_str() }, e.message)
+        );
     }
     errors.into_iter().map(|e| (e.pointer, e.keyword)).collect()
 }
@@ -201,7 +204,10 @@ fn babbel_schemas_load_as_a_registry() {
     let registry = Registry::load_dir(&babbel().join("schemas"), &RegistryOptions::default()).unwrap();
     let mut names: Vec<&str> = registry.events().map(|e| e.name.as_str()).collect();
     names.sort_unstable();
-    assert_eq!(names, ["account:created", "lesson:completed", "lesson:started", "payment:order:completed", "quizz:completed"]);
+    assert_eq!(
+        names,
+        ["account:created", "lesson:completed", "lesson:started", "payment:order:completed", "quizz:completed"]
+    );
     let payment = registry.event("payment:order:completed").unwrap();
     assert_eq!((payment.event_type.as_str(), payment.event_subtype.as_deref()), ("payment", Some("order")));
     let mut types: Vec<&str> = registry.tables().map(|t| t.event_type.as_str()).collect();
@@ -336,5 +342,8 @@ fn malformed_bronze_is_a_parse_error_not_a_verdict() {
     assert!(tape.parse(&bytes).is_err());
     // Duplicate keys cannot be validated either: which value would the schema judge?
     let mut tape = Tape::default();
-    assert!(tape.parse(br#"{"event_uuid": "1", "event_name": "quizz:completed", "created_at": 1, "created_at": 2}"#).is_err());
+    assert!(
+        tape.parse(br#"{"event_uuid": "1", "event_name": "quizz:completed", "created_at": 1, "created_at": 2}"#)
+            .is_err()
+    );
 }

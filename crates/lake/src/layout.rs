@@ -152,7 +152,11 @@ impl SilverPartition {
 
     /// `silver/event_type=<t>/dt=YYYY-MM-DD`, every hour of one event date.
     pub fn date_path(event_type: &str, date: NaiveDate) -> Path {
-        Path::from_iter([SILVER.to_owned(), format!("event_type={event_type}"), format!("dt={}", date.format("%Y-%m-%d"))])
+        Path::from_iter([
+            SILVER.to_owned(),
+            format!("event_type={event_type}"),
+            format!("dt={}", date.format("%Y-%m-%d")),
+        ])
     }
 }
 

@@ -31,7 +31,8 @@ impl Lease {
         let path = lake.full(&key.path());
         let now = Utc::now();
         let record = LeaseRecord { owner: owner.into(), acquired_at: now, expires_at: now + ttl };
-        let body = serde_json::to_vec(&record).map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() })?;
+        let body =
+            serde_json::to_vec(&record).map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() })?;
         let create = PutOptions { mode: PutMode::Create, ..PutOptions::default() };
         match lake.store().put_opts(&path, body.clone().into(), create).await {
             Ok(_) => return Ok(Lease { lake: lake.clone(), key, owner: owner.into() }),
@@ -64,7 +65,11 @@ impl Lease {
                 Ok(Lease { lake: lake.clone(), key, owner: owner.into() })
             }
             Err(object_store::Error::Precondition { .. } | object_store::Error::AlreadyExists { .. }) => {
-                Err(Error::LeaseHeld { key: key.path().to_string(), owner: "another run".into(), expires_at: "unknown".into() })
+                Err(Error::LeaseHeld {
+                    key: key.path().to_string(),
+                    owner: "another run".into(),
+                    expires_at: "unknown".into(),
+                })
             }
             Err(object_store::Error::NotImplemented { .. }) => {
                 // Stores without conditional updates (a local directory): delete, then create.

@@ -29,11 +29,13 @@ impl Lake {
             if bucket.is_empty() {
                 return Err(invalid("no bucket name".into()));
             }
-            let store = AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
-                .map_err(|e| invalid(e.to_string()))?;
-            return Ok(Lake { store: Arc::new(store), root: Path::from(prefix), url: url.trim_end_matches('/').into() });
+            let store =
+                AmazonS3Builder::from_env().with_bucket_name(bucket).build().map_err(|e| invalid(e.to_string()))?;
+            return Ok(Lake {
+                store: Arc::new(store),
+                root: Path::from(prefix),
+                url: url.trim_end_matches('/').into(),
+            });
         }
         let local = url.strip_prefix("file://").unwrap_or(url);
         if local.contains("://") {
@@ -67,11 +69,7 @@ impl Lake {
 
     /// The store path of a lake-relative key.
     pub fn full(&self, key: &Path) -> Path {
-        if self.root.as_ref().is_empty() {
-            key.clone()
-        } else {
-            Path::from_iter(self.root.parts().chain(key.parts()))
-        }
+        if self.root.as_ref().is_empty() { key.clone() } else { Path::from_iter(self.root.parts().chain(key.parts())) }
     }
 
     /// The lake-relative key of a store path.

@@ -151,9 +151,18 @@ fn check_file(
                 Checker::Registry(registry) => {
                     let field = &registry.options().envelope.name;
                     match value.get(field).and_then(|v| v.as_str()) {
-                        None => (None, vec![problem("envelope", format!("/{field} is missing or not a string, so the event has no schema"))]),
+                        None => (
+                            None,
+                            vec![problem(
+                                "envelope",
+                                format!("/{field} is missing or not a string, so the event has no schema"),
+                            )],
+                        ),
                         Some(event_name) => match registry.event(event_name) {
-                            None => (Some(event_name.to_owned()), vec![problem("event_name", format!("unknown event name {event_name:?}"))]),
+                            None => (
+                                Some(event_name.to_owned()),
+                                vec![problem("event_name", format!("unknown event name {event_name:?}"))],
+                            ),
                             Some(event) => (Some(event_name.to_owned()), event.schema.validate(*value)),
                         },
                     }

@@ -1,0 +1,226 @@
+//! Reading one bronze arrival hour: which objects are events, and how their bytes are cut into
+//! chunks that workers can process in parallel.
+
+use std::io::{self, Read};
+
+use bytes::Bytes;
+use eventlake_lake::Lake;
+use eventlake_lake::layout::{BronzeHour, Hour};
+use eventlake_lake::manifest::InputObject;
+use futures::StreamExt;
+use object_store::ObjectStoreExt;
+use object_store::path::Path;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+
+/// Folder names Firehose uses for records it could not deliver; objects below them are not events.
+pub const DEFAULT_ERROR_PREFIXES: &[&str] =
+    &["processing-failed", "format-conversion-failed", "errors", "error", "http-endpoint-failed", "splunk-failed"];
+
+/// The event objects of one arrival hour, sorted by key.
+pub async fn list_hour(lake: &Lake, prefix: &str, hour: Hour, error_prefixes: &[String]) -> Result<Vec<InputObject>> {
+    let dir = BronzeHour { prefix, hour }.path();
+    let objects = lake.list(&dir).await?;
+    let mut out = Vec::new();
+    for meta in objects {
+        let rel: Vec<String> =
+            meta.location.prefix_match(&dir).map(|p| p.map(|x| x.as_ref().to_owned()).collect()).unwrap_or_default();
+        let in_error_folder =
+            rel.len() > 1 && rel[..rel.len() - 1].iter().any(|seg| error_prefixes.iter().any(|e| e == seg));
+        let hidden = rel.last().is_some_and(|name| name.starts_with('.') || name.starts_with('_'));
+        if in_error_folder || hidden {
+            tracing::debug!(key = %meta.location, "skipping non-event object");
+            continue;
+        }
+        out.push(InputObject { key: meta.location.to_string(), size: meta.size, etag: meta.e_tag.clone() });
+    }
+    Ok(out)
+}
+
+/// Streams an object's bytes into a blocking reader, prefetching ahead of the consumer.
+pub(crate) fn open_object(lake: &Lake, key: &str, handle: &Handle) -> Result<ObjectReader> {
+    let full = lake.full(&Path::from(key));
+    let store = lake.store().clone();
+    let get = handle.block_on(async move { store.get(&full).await });
+    let result = get.map_err(|source| Error::Read { key: key.into(), source: io::Error::other(source) })?;
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(16);
+    let mut stream = result.into_stream();
+    handle.spawn(async move {
+        while let Some(item) = stream.next().await {
+            let item = item.map_err(io::Error::other);
+            let failed = item.is_err();
+            if tx.send(item).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    Ok(ObjectReader { rx, current: Bytes::new() })
+}
+
+/// A blocking `Read` over a prefetched object stream.
+pub(crate) struct ObjectReader {
+    rx: mpsc::Receiver<io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl Read for ObjectReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.current.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(b)) => self.current = b,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current = self.current.slice(n..);
+        Ok(n)
+    }
+}
+
+/// A piece of a stream cut after a record boundary.
+pub(crate) struct CutChunk {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) first_line: u64,
+    pub(crate) base_offset: u64,
+    pub(crate) stream_start: bool,
+}
+
+/// Cuts a decompressed stream into chunks of about `target` bytes, each ending after a newline or,
+/// in streams without newlines, after a complete top-level JSON value.
+pub(crate) struct Chunker<R> {
+    inner: R,
+    carry: Vec<u8>,
+    line: u64,
+    offset: u64,
+    first: bool,
+    eof: bool,
+    target: usize,
+    max_record: usize,
+}
+
+impl<R: Read> Chunker<R> {
+    pub(crate) fn new(inner: R, target: usize, max_record: usize) -> Self {
+        Chunker { inner, carry: Vec::new(), line: 1, offset: 0, first: true, eof: false, target, max_record }
+    }
+
+    /// Lines started so far (for error messages).
+    pub(crate) fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn read_until(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<()> {
+        while buf.len() < want && !self.eof {
+            let old = buf.len();
+            buf.resize(want.max(old + 64 * 1024), 0);
+            let n = loop {
+                match self.inner.read(&mut buf[old..]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        buf.truncate(old);
+                        return Err(e);
+                    }
+                }
+            };
+            buf.truncate(old + n);
+            if n == 0 {
+                self.eof = true;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn next_chunk(&mut self) -> io::Result<Option<CutChunk>> {
+        let mut buf = std::mem::take(&mut self.carry);
+        let mut want = self.target;
+        let cut = loop {
+            self.read_until(&mut buf, want)?;
+            if self.eof {
+                break buf.len();
+            }
+            if let Some(i) = memchr::memrchr(b'\n', &buf) {
+                break i + 1;
+            }
+            if let Some(end) = last_value_end(&buf) {
+                break end;
+            }
+            if buf.len() >= self.max_record {
+                // One unbroken record larger than the limit: hand it on; it will be quarantined.
+                break buf.len();
+            }
+            want = (want * 2).min(self.max_record);
+        };
+        if buf.is_empty() {
+            return Ok(None);
+        }
+        self.carry = buf.split_off(cut);
+        let chunk = CutChunk { first_line: self.line, base_offset: self.offset, stream_start: self.first, bytes: buf };
+        self.first = false;
+        self.offset += chunk.bytes.len() as u64;
+        self.line += memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
+        Ok(Some(chunk))
+    }
+}
+
+/// End of the last complete top-level object or array in `b` (string-aware), if any.
+fn last_value_end(b: &[u8]) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut last = None;
+    for (i, &c) in b.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                if depth > 0 {
+                    depth -= 1;
+                    if depth == 0 {
+                        last = Some(i + 1);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(input: &[u8], target: usize) -> Vec<(String, u64, u64)> {
+        let mut c = Chunker::new(input, target, 1 << 20);
+        let mut out = Vec::new();
+        while let Some(ch) = c.next_chunk().unwrap() {
+            out.push((String::from_utf8_lossy(&ch.bytes).into_owned(), ch.first_line, ch.base_offset));
+        }
+        out
+    }
+
+    #[test]
+    fn cuts_after_newlines_or_values() {
+        let got = chunks(b"{\"a\":1}\n{\"a\":2}\n{\"a\":3}", 10);
+        assert_eq!(got[0], ("{\"a\":1}\n".into(), 1, 0));
+        assert_eq!(got.iter().map(|c| c.0.as_str()).collect::<String>(), "{\"a\":1}\n{\"a\":2}\n{\"a\":3}");
+        let got = chunks(b"{\"a\":\"}{\"}{\"a\":2}{\"a\":3}", 12);
+        assert_eq!(got[0].0, "{\"a\":\"}{\"}");
+        assert_eq!(got.iter().map(|c| c.0.as_str()).collect::<String>(), "{\"a\":\"}{\"}{\"a\":2}{\"a\":3}");
+        assert_eq!(last_value_end(b"{\"a\":[1,{}]} {\"b\""), Some(12));
+    }
+}

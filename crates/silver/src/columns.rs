@@ -1,0 +1,419 @@
+//! Column builders that take parsed JSON values straight into Arrow arrays.
+//!
+//! Each builder mirrors a [`ColumnType`]. Values arrive already validated, so a mismatch means the
+//! type mapping and the validator disagree; the row is then rolled back ([`RowsBuilder::truncate`])
+//! and the record quarantined, never coerced.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrow_array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
+    TimestampMicrosecondArray,
+};
+use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields, SchemaRef};
+use eventlake_contract::format::{parse_date, parse_date_time};
+use eventlake_contract::json::{Kind, Value};
+use eventlake_contract::{Column, ColumnType};
+
+/// Why a value could not be stored in its column.
+#[derive(Debug, Clone)]
+pub(crate) struct Mismatch {
+    pub(crate) column: String,
+    pub(crate) expected: &'static str,
+}
+
+type Append = Result<(), Mismatch>;
+
+fn validity(valid: &[bool]) -> Option<NullBuffer> {
+    if valid.iter().all(|v| *v) { None } else { Some(NullBuffer::from(valid.to_vec())) }
+}
+
+/// A growable column.
+#[derive(Debug)]
+pub(crate) enum ColumnBuilder {
+    Utf8 { offsets: Vec<i32>, data: Vec<u8>, valid: Vec<bool>, json_text: bool },
+    Int64 { values: Vec<i64>, valid: Vec<bool> },
+    Float64 { values: Vec<f64>, valid: Vec<bool> },
+    Timestamp { values: Vec<i64>, valid: Vec<bool> },
+    Date { values: Vec<i32>, valid: Vec<bool> },
+    Boolean { values: Vec<bool>, valid: Vec<bool> },
+    Struct { fields: Fields, children: Vec<ColumnBuilder>, by_name: HashMap<String, usize>, valid: Vec<bool> },
+    List { item: FieldRef, offsets: Vec<i32>, child: Box<ColumnBuilder>, valid: Vec<bool> },
+}
+
+impl ColumnBuilder {
+    pub(crate) fn new(ty: &ColumnType) -> ColumnBuilder {
+        match ty {
+            ColumnType::Utf8 | ColumnType::JsonText => ColumnBuilder::Utf8 {
+                offsets: vec![0],
+                data: Vec::new(),
+                valid: Vec::new(),
+                json_text: *ty == ColumnType::JsonText,
+            },
+            ColumnType::Int64 => ColumnBuilder::Int64 { values: Vec::new(), valid: Vec::new() },
+            ColumnType::Float64 => ColumnBuilder::Float64 { values: Vec::new(), valid: Vec::new() },
+            ColumnType::Timestamp => ColumnBuilder::Timestamp { values: Vec::new(), valid: Vec::new() },
+            ColumnType::Date => ColumnBuilder::Date { values: Vec::new(), valid: Vec::new() },
+            ColumnType::Boolean => ColumnBuilder::Boolean { values: Vec::new(), valid: Vec::new() },
+            ColumnType::Struct(cols) => ColumnBuilder::Struct {
+                fields: cols.iter().map(Column::arrow_field).collect(),
+                children: cols.iter().map(|c| ColumnBuilder::new(&c.ty)).collect(),
+                by_name: cols.iter().enumerate().map(|(i, c)| (c.source_name.clone(), i)).collect(),
+                valid: Vec::new(),
+            },
+            ColumnType::List(item) => ColumnBuilder::List {
+                item: Arc::new(Field::new("item", item.arrow(), true)),
+                offsets: vec![0],
+                child: Box::new(ColumnBuilder::new(item)),
+                valid: Vec::new(),
+            },
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            ColumnBuilder::Utf8 { valid, .. }
+            | ColumnBuilder::Int64 { valid, .. }
+            | ColumnBuilder::Float64 { valid, .. }
+            | ColumnBuilder::Timestamp { valid, .. }
+            | ColumnBuilder::Date { valid, .. }
+            | ColumnBuilder::Boolean { valid, .. }
+            | ColumnBuilder::Struct { valid, .. }
+            | ColumnBuilder::List { valid, .. } => valid.len(),
+        }
+    }
+
+    /// Drops rows from `len` on.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        match self {
+            ColumnBuilder::Utf8 { offsets, data, valid, .. } => {
+                if len < valid.len() {
+                    valid.truncate(len);
+                    offsets.truncate(len + 1);
+                    data.truncate(offsets[len] as usize);
+                }
+            }
+            ColumnBuilder::Int64 { values, valid } | ColumnBuilder::Timestamp { values, valid } => {
+                values.truncate(len);
+                valid.truncate(len);
+            }
+            ColumnBuilder::Float64 { values, valid } => {
+                values.truncate(len);
+                valid.truncate(len);
+            }
+            ColumnBuilder::Date { values, valid } => {
+                values.truncate(len);
+                valid.truncate(len);
+            }
+            ColumnBuilder::Boolean { values, valid } => {
+                values.truncate(len);
+                valid.truncate(len);
+            }
+            ColumnBuilder::Struct { children, valid, .. } => {
+                valid.truncate(len);
+                for c in children {
+                    c.truncate(len);
+                }
+            }
+            ColumnBuilder::List { offsets, child, valid, .. } => {
+                if len < valid.len() {
+                    valid.truncate(len);
+                    offsets.truncate(len + 1);
+                    child.truncate(offsets[len] as usize);
+                }
+            }
+        }
+    }
+
+    pub(crate) fn append_null(&mut self) {
+        match self {
+            ColumnBuilder::Utf8 { offsets, data, valid, .. } => {
+                offsets.push(data.len() as i32);
+                valid.push(false);
+            }
+            ColumnBuilder::Int64 { values, valid } | ColumnBuilder::Timestamp { values, valid } => {
+                values.push(0);
+                valid.push(false);
+            }
+            ColumnBuilder::Float64 { values, valid } => {
+                values.push(0.0);
+                valid.push(false);
+            }
+            ColumnBuilder::Date { values, valid } => {
+                values.push(0);
+                valid.push(false);
+            }
+            ColumnBuilder::Boolean { values, valid } => {
+                values.push(false);
+                valid.push(false);
+            }
+            ColumnBuilder::Struct { children, valid, .. } => {
+                for c in children {
+                    c.append_null();
+                }
+                valid.push(false);
+            }
+            ColumnBuilder::List { offsets, valid, .. } => {
+                let last = offsets.last().copied().unwrap_or(0);
+                offsets.push(last);
+                valid.push(false);
+            }
+        }
+    }
+
+    /// Appends a UTF-8 string (for derived and lineage columns).
+    pub(crate) fn append_str(&mut self, s: &str) {
+        if let ColumnBuilder::Utf8 { offsets, data, valid, .. } = self {
+            data.extend_from_slice(s.as_bytes());
+            offsets.push(data.len() as i32);
+            valid.push(true);
+        }
+    }
+
+    /// Appends an integer (timestamps in microseconds, for derived and lineage columns).
+    pub(crate) fn append_i64(&mut self, v: i64) {
+        if let ColumnBuilder::Int64 { values, valid } | ColumnBuilder::Timestamp { values, valid } = self {
+            values.push(v);
+            valid.push(true);
+        }
+    }
+
+    /// Appends a JSON value; `name` is for the mismatch message.
+    pub(crate) fn append(&mut self, v: Value<'_>, name: &str) -> Append {
+        if v.is_null() {
+            self.append_null();
+            return Ok(());
+        }
+        let mismatch = |expected: &'static str| Mismatch { column: name.to_owned(), expected };
+        match self {
+            ColumnBuilder::Utf8 { offsets, data, valid, json_text } => {
+                if *json_text {
+                    data.extend_from_slice(v.raw().as_bytes());
+                } else {
+                    data.extend_from_slice(v.as_str().ok_or_else(|| mismatch("string"))?.as_bytes());
+                }
+                offsets.push(data.len() as i32);
+                valid.push(true);
+            }
+            ColumnBuilder::Int64 { values, valid } => {
+                values.push(v.as_i64().ok_or_else(|| mismatch("64-bit integer"))?);
+                valid.push(true);
+            }
+            ColumnBuilder::Float64 { values, valid } => {
+                values.push(v.as_f64().ok_or_else(|| mismatch("number"))?);
+                valid.push(true);
+            }
+            ColumnBuilder::Timestamp { values, valid } => {
+                let s = v.as_str().ok_or_else(|| mismatch("date-time string"))?;
+                values.push(parse_date_time(s).ok_or_else(|| mismatch("RFC 3339 date-time"))?);
+                valid.push(true);
+            }
+            ColumnBuilder::Date { values, valid } => {
+                let s = v.as_str().ok_or_else(|| mismatch("date string"))?;
+                values.push(parse_date(s).ok_or_else(|| mismatch("RFC 3339 date"))?);
+                valid.push(true);
+            }
+            ColumnBuilder::Boolean { values, valid } => {
+                values.push(v.as_bool().ok_or_else(|| mismatch("boolean"))?);
+                valid.push(true);
+            }
+            ColumnBuilder::Struct { children, by_name, valid, .. } => {
+                if v.kind() != Kind::Object {
+                    return Err(mismatch("object"));
+                }
+                let mut seen = vec![false; children.len()];
+                for (key, member) in v.members() {
+                    // Undeclared members were rejected by validation, or are allowed and not stored.
+                    if let Some(&i) = by_name.get(key) {
+                        children[i].append(member, key)?;
+                        seen[i] = true;
+                    }
+                }
+                for (i, c) in children.iter_mut().enumerate() {
+                    if !seen[i] {
+                        c.append_null();
+                    }
+                }
+                valid.push(true);
+            }
+            ColumnBuilder::List { offsets, child, valid, .. } => {
+                if v.kind() != Kind::Array {
+                    return Err(mismatch("array"));
+                }
+                for e in v.elements() {
+                    child.append(e, name)?;
+                }
+                offsets.push(child.len() as i32);
+                valid.push(true);
+            }
+        }
+        Ok(())
+    }
+
+    /// The finished array; the builder is left empty.
+    pub(crate) fn finish(&mut self) -> Result<ArrayRef, ArrowError> {
+        Ok(match self {
+            ColumnBuilder::Utf8 { offsets, data, valid, .. } => {
+                let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(offsets, vec![0])));
+                let nulls = validity(valid);
+                valid.clear();
+                Arc::new(StringArray::try_new(offsets, std::mem::take(data).into(), nulls)?)
+            }
+            ColumnBuilder::Int64 { values, valid } => {
+                let nulls = validity(valid);
+                valid.clear();
+                Arc::new(Int64Array::new(std::mem::take(values).into(), nulls))
+            }
+            ColumnBuilder::Float64 { values, valid } => {
+                let nulls = validity(valid);
+                valid.clear();
+                Arc::new(Float64Array::new(std::mem::take(values).into(), nulls))
+            }
+            ColumnBuilder::Timestamp { values, valid } => {
+                let nulls = validity(valid);
+                valid.clear();
+                Arc::new(TimestampMicrosecondArray::new(std::mem::take(values).into(), nulls).with_timezone("UTC"))
+            }
+            ColumnBuilder::Date { values, valid } => {
+                let nulls = validity(valid);
+                valid.clear();
+                Arc::new(Date32Array::new(std::mem::take(values).into(), nulls))
+            }
+            ColumnBuilder::Boolean { values, valid } => {
+                let nulls = validity(valid);
+                valid.clear();
+                Arc::new(BooleanArray::new(BooleanBuffer::from(std::mem::take(values)), nulls))
+            }
+            ColumnBuilder::Struct { fields, children, valid, .. } => {
+                let nulls = validity(valid);
+                let len = valid.len();
+                valid.clear();
+                let arrays = children.iter_mut().map(ColumnBuilder::finish).collect::<Result<Vec<_>, _>>()?;
+                if arrays.is_empty() {
+                    Arc::new(StructArray::new_empty_fields(len, nulls))
+                } else {
+                    Arc::new(StructArray::try_new(fields.clone(), arrays, nulls)?)
+                }
+            }
+            ColumnBuilder::List { item, offsets, child, valid } => {
+                let nulls = validity(valid);
+                valid.clear();
+                let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(offsets, vec![0])));
+                Arc::new(ListArray::try_new(item.clone(), offsets, child.finish()?, nulls)?)
+            }
+        })
+    }
+}
+
+/// Rows of one table: one builder per column of an Arrow schema.
+#[derive(Debug)]
+pub(crate) struct RowsBuilder {
+    schema: SchemaRef,
+    pub(crate) columns: Vec<ColumnBuilder>,
+    rows: usize,
+}
+
+impl RowsBuilder {
+    pub(crate) fn new(schema: SchemaRef, types: &[ColumnType]) -> RowsBuilder {
+        RowsBuilder { schema, columns: types.iter().map(ColumnBuilder::new).collect(), rows: 0 }
+    }
+
+    pub(crate) fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Marks a row complete (every column must have received one value).
+    pub(crate) fn commit_row(&mut self) {
+        self.rows += 1;
+    }
+
+    /// Rolls every column back to the committed rows.
+    pub(crate) fn truncate(&mut self) {
+        let rows = self.rows;
+        for c in &mut self.columns {
+            c.truncate(rows);
+        }
+    }
+
+    /// The rows so far as one batch; the builder is left empty.
+    pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+        let arrays = self.columns.iter_mut().map(ColumnBuilder::finish).collect::<Result<Vec<_>, _>>()?;
+        self.rows = 0;
+        RecordBatch::try_new(self.schema.clone(), arrays)
+    }
+}
+
+/// Whether `ty` maps to exactly `dt` (used to assert the builders and the schema agree).
+#[cfg(test)]
+pub(crate) fn same_type(ty: &ColumnType, dt: &DataType) -> bool {
+    &ty.arrow() == dt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_schema::Schema;
+    use eventlake_contract::json::Tape;
+
+    fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
+        Column { name: name.to_lowercase(), source_name: name.into(), ty, nullable, description: None }
+    }
+
+    #[test]
+    fn nested_values_build_and_roll_back() {
+        let cols = vec![
+            col(
+                "s",
+                ColumnType::Struct(vec![col("A", ColumnType::Int64, true), col("t", ColumnType::Timestamp, true)]),
+                true,
+            ),
+            col("l", ColumnType::List(Box::new(ColumnType::Float64)), true),
+            col("j", ColumnType::JsonText, true),
+        ];
+        let schema = Arc::new(Schema::new(cols.iter().map(Column::arrow_field).collect::<Vec<_>>()));
+        let types: Vec<ColumnType> = cols.iter().map(|c| c.ty.clone()).collect();
+        assert!(cols.iter().zip(schema.fields()).all(|(c, f)| same_type(&c.ty, f.data_type())));
+        let mut rows = RowsBuilder::new(schema, &types);
+        let mut tape = Tape::default();
+        for (i, rec) in [
+            r#"{"s": {"A": 1, "t": "2026-01-01T00:00:00Z"}, "l": [1, 2.5], "j": {"x": [1, 2]}}"#,
+            r#"{"s": null, "l": [], "j": "text"}"#,
+            r#"{"s": {"A": "bad"}, "l": [1], "j": 1}"#,
+        ]
+        .iter()
+        .enumerate()
+        {
+            let v = tape.parse(rec.as_bytes()).unwrap();
+            let mut ok = true;
+            for (k, c) in cols.iter().enumerate() {
+                let r = match v.get(&c.source_name) {
+                    Some(x) => rows.columns[k].append(x, &c.name),
+                    None => {
+                        rows.columns[k].append_null();
+                        Ok(())
+                    }
+                };
+                ok &= r.is_ok();
+                if r.is_err() {
+                    break;
+                }
+            }
+            if ok {
+                rows.commit_row();
+            } else {
+                assert_eq!(i, 2);
+                rows.truncate();
+            }
+        }
+        let batch = rows.finish().unwrap();
+        assert_eq!(batch.num_rows(), 2);
+        let j = batch.column(2).as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(j.value(0), r#"{"x": [1, 2]}"#);
+        assert_eq!(j.value(1), r#""text""#);
+        let l = batch.column(1).as_any().downcast_ref::<ListArray>().unwrap();
+        assert_eq!(l.value_length(0), 2);
+        assert_eq!(l.value_length(1), 0);
+    }
+}

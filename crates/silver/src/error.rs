@@ -1,0 +1,44 @@
+//! Why an hourly run could not commit. Rejected records are not errors: they are quarantined.
+
+/// Result with the silver layer's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The lake failed, or another run holds the hour's lease.
+    #[error(transparent)]
+    Lake(#[from] eventlake_lake::Error),
+
+    /// An input object could not be read.
+    #[error("{key}: {source}")]
+    Read { key: String, source: std::io::Error },
+
+    /// An input object broke off mid-stream (e.g. a corrupt gzip member).
+    #[error("{key}: line {line}: {source}")]
+    ReadAt { key: String, line: u64, source: std::io::Error },
+
+    /// An output could not be written.
+    #[error("writing {key}: {source}")]
+    Write { key: String, source: std::io::Error },
+
+    #[error("writing {key}: {source}")]
+    Parquet { key: String, source: parquet::errors::ParquetError },
+
+    #[error("{0}")]
+    Arrow(String),
+
+    /// The run's own accounting does not balance; nothing is committed.
+    #[error("records read ({records}) != silver rows ({valid}) + quarantined ({quarantined}); not committing")]
+    CountMismatch { records: u64, valid: u64, quarantined: u64 },
+
+    /// A bug: a worker thread died.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// Whether the run failed only because another run holds the lease.
+    pub fn is_lease_held(&self) -> bool {
+        matches!(self, Error::Lake(eventlake_lake::Error::LeaseHeld { .. }))
+    }
+}

@@ -1,0 +1,462 @@
+//! One hourly run: lease → list → (skip if current) → pipeline → check → manifest → clean up.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::BufReader;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use eventlake_contract::Registry;
+use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, decompressed};
+use eventlake_lake::layout::{self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, event_window};
+use eventlake_lake::manifest::{
+    Counts, HourlyManifest, InputObject, OutputFile, Timings, read_manifest, write_manifest,
+};
+use eventlake_lake::{Lake, Lease};
+use object_store::path::Path;
+use sha2::{Digest, Sha256};
+use tokio::runtime::Handle;
+
+use crate::bronze::{Chunker, DEFAULT_ERROR_PREFIXES, list_hour, open_object};
+use crate::error::{Error, Result};
+use crate::sink::{PartitionWriter, QuarantineWriter};
+use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};
+
+/// Settings of the hourly job.
+#[derive(Debug, Clone)]
+pub struct HourlyConfig {
+    /// Bronze prefix under the lake root.
+    pub bronze_prefix: String,
+    /// Folder names under an hour whose objects are not events (Firehose error output).
+    pub error_prefixes: Vec<String>,
+    /// Events created longer than this before their arrival hour are quarantined `out_of_window`.
+    pub max_lateness: Duration,
+    /// Events created longer than this after their arrival hour ends are quarantined too.
+    pub max_early: Duration,
+    /// A silver or quarantine file rolls over to a new part at this size.
+    pub target_file_bytes: u64,
+    /// How long a lease holds before another run may take it over.
+    pub lock_ttl: Duration,
+    /// Rerun even when the manifest is current.
+    pub force: bool,
+    /// Parse/validate threads.
+    pub workers: usize,
+    /// Bytes per work unit.
+    pub chunk_bytes: usize,
+    /// Largest record accepted.
+    pub max_record_bytes: usize,
+    /// Memory the pipeline's open Parquet row groups may use before they are flushed early.
+    pub buffer_budget_bytes: usize,
+}
+
+impl Default for HourlyConfig {
+    fn default() -> Self {
+        HourlyConfig {
+            bronze_prefix: layout::DEFAULT_BRONZE_PREFIX.into(),
+            error_prefixes: DEFAULT_ERROR_PREFIXES.iter().map(|s| (*s).to_owned()).collect(),
+            max_lateness: Duration::days(7),
+            max_early: Duration::hours(1),
+            target_file_bytes: 256 << 20,
+            lock_ttl: Duration::hours(1),
+            force: false,
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            chunk_bytes: 4 << 20,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            buffer_budget_bytes: 192 << 20,
+        }
+    }
+}
+
+impl HourlyConfig {
+    /// Hash of the settings that change what a run writes.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(format!(
+            "hourly-settings-v1\0{}\0{:?}\0{}\0{}\0{}",
+            self.bronze_prefix,
+            self.error_prefixes,
+            self.max_lateness.num_seconds(),
+            self.max_early.num_seconds(),
+            self.target_file_bytes
+        ));
+        format!("sha256:{:x}", h.finalize())
+    }
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HourStatus {
+    /// Processed and committed.
+    Committed,
+    /// The manifest was already current; nothing was rewritten.
+    Skipped,
+}
+
+/// The result of one hour.
+#[derive(Debug, Clone)]
+pub struct HourlyOutcome {
+    pub hour: Hour,
+    pub status: HourStatus,
+    pub manifest: HourlyManifest,
+    /// Stale files of earlier attempts that were removed.
+    pub removed: Vec<String>,
+}
+
+/// What a run of `hour` would do (`--dry-run`).
+#[derive(Debug, Clone)]
+pub struct HourPlan {
+    pub hour: Hour,
+    pub inputs: Vec<InputObject>,
+    /// Whether a current manifest means the run would be skipped.
+    pub current: bool,
+}
+
+/// Lists the hour's inputs and whether its manifest is current, without writing anything.
+pub async fn plan_hour(lake: &Lake, registry: &Registry, hour: Hour, cfg: &HourlyConfig) -> Result<HourPlan> {
+    let inputs = list_hour(lake, &cfg.bronze_prefix, hour, &cfg.error_prefixes).await?;
+    let previous: Option<HourlyManifest> = read_manifest(lake, &ManifestKey::Hourly(hour)).await?;
+    let current = previous.is_some_and(|p| p.is_current(&inputs, registry.fingerprint(), &cfg.fingerprint()));
+    Ok(HourPlan { hour, inputs, current })
+}
+
+/// Runs one arrival hour under its lease.
+pub async fn run_hour(
+    lake: &Lake,
+    registry: Arc<Registry>,
+    hour: Hour,
+    cfg: &HourlyConfig,
+    run_id: &str,
+) -> Result<HourlyOutcome> {
+    let lease = Lease::acquire(lake, LeaseKey::Hourly(hour), run_id, cfg.lock_ttl).await?;
+    let result = run_locked(lake, registry, hour, cfg, run_id).await;
+    if let Err(e) = lease.release().await {
+        tracing::warn!(hour = %hour, error = %e, "could not release the lease; it expires on its own");
+    }
+    result
+}
+
+async fn run_locked(
+    lake: &Lake,
+    registry: Arc<Registry>,
+    hour: Hour,
+    cfg: &HourlyConfig,
+    run_id: &str,
+) -> Result<HourlyOutcome> {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let inputs = list_hour(lake, &cfg.bronze_prefix, hour, &cfg.error_prefixes).await?;
+    let manifest_key = ManifestKey::Hourly(hour);
+    let previous: Option<HourlyManifest> = read_manifest(lake, &manifest_key).await?;
+    let settings = cfg.fingerprint();
+    if let Some(prev) = previous.clone()
+        && !cfg.force
+        && prev.is_current(&inputs, registry.fingerprint(), &settings)
+    {
+        // A crash after the last commit may have left files of an older attempt behind.
+        let removed = remove_stale(lake, hour, cfg, &prev.outputs, &[]).await?;
+        return Ok(HourlyOutcome { hour, status: HourStatus::Skipped, manifest: prev, removed });
+    }
+    let window = event_window(hour, cfg.max_lateness, cfg.max_early);
+    let ctx = Arc::new(HourContext::new(registry.clone(), hour, window));
+    let handle = Handle::current();
+    let (lake2, inputs2, cfg2) = (lake.clone(), inputs.clone(), cfg.clone());
+    let out = tokio::task::spawn_blocking(move || pipeline(&ctx, &lake2, &inputs2, &cfg2, &handle))
+        .await
+        .map_err(|e| Error::Internal(format!("pipeline task: {e}")))??;
+    let tally = out.tally;
+    if tally.records != tally.valid + tally.quarantined {
+        return Err(Error::CountMismatch {
+            records: tally.records,
+            valid: tally.valid,
+            quarantined: tally.quarantined,
+        });
+    }
+    let silver_rows: u64 = out.outputs.iter().filter(|o| o.kind == "silver").map(|o| o.rows).sum();
+    let quarantine_rows: u64 = out.outputs.iter().filter(|o| o.kind == "quarantine").map(|o| o.rows).sum();
+    if silver_rows != tally.valid || quarantine_rows != tally.quarantined {
+        return Err(Error::CountMismatch { records: tally.records, valid: silver_rows, quarantined: quarantine_rows });
+    }
+    let finished_at = Utc::now();
+    let manifest = HourlyManifest {
+        run_id: run_id.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        arrival_hour: hour.to_string(),
+        schema_fingerprint: registry.fingerprint().into(),
+        settings_fingerprint: settings,
+        inputs,
+        counts: Counts {
+            records: tally.records,
+            valid: tally.valid,
+            quarantined: tally.quarantined,
+            bytes: tally.bytes,
+            by_event_name: tally.by_event_name.clone(),
+            by_reason: tally.by_reason.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+        },
+        outputs: out.outputs,
+        timings: Timings {
+            started_at: started_at.to_rfc3339(),
+            finished_at: finished_at.to_rfc3339(),
+            seconds: clock.elapsed().as_secs_f64(),
+        },
+    };
+    write_manifest(lake, &manifest_key, &manifest).await?;
+    let previous_outputs = previous.map(|p| p.outputs).unwrap_or_default();
+    let removed = remove_stale(lake, hour, cfg, &manifest.outputs, &previous_outputs).await?;
+    Ok(HourlyOutcome { hour, status: HourStatus::Committed, manifest, removed })
+}
+
+/// Deletes files this arrival hour owns that the committed outputs do not list: silver parts
+/// named `part-<arrival>-*` in the event-time window and anything else in its quarantine folder.
+async fn remove_stale(
+    lake: &Lake,
+    hour: Hour,
+    cfg: &HourlyConfig,
+    outputs: &[OutputFile],
+    previous: &[OutputFile],
+) -> Result<Vec<String>> {
+    let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
+    let mut candidates: BTreeSet<String> = previous.iter().map(|o| o.key.clone()).collect();
+    let (start, end) = event_window(hour, cfg.max_lateness, cfg.max_early);
+    let first_day = Hour::of_micros(start).date();
+    let last_day = Hour::of_micros(end - 1).date();
+    for type_dir in lake.list_dirs(&Path::from(layout::SILVER)).await? {
+        let mut day = first_day;
+        while day <= last_day {
+            let dir = type_dir.clone().join(format!("dt={}", day.format("%Y-%m-%d")));
+            for meta in lake.list(&dir).await? {
+                if meta.location.filename().is_some_and(|n| SilverFile::owned_by(n, hour)) {
+                    candidates.insert(meta.location.to_string());
+                }
+            }
+            day = day.succ_opt().unwrap_or(day);
+            if day == last_day && day == first_day {
+                break;
+            }
+        }
+    }
+    for meta in lake.list(&QuarantineFile::dir(hour)).await? {
+        candidates.insert(meta.location.to_string());
+    }
+    let mut removed = Vec::new();
+    for key in candidates {
+        if !keep.contains(key.as_str()) {
+            lake.delete(&Path::from(key.as_str())).await?;
+            tracing::info!(key = %key, "removed a file of an earlier attempt");
+            removed.push(key);
+        }
+    }
+    Ok(removed)
+}
+
+struct PipelineOutput {
+    tally: Tally,
+    outputs: Vec<OutputFile>,
+}
+
+/// Reader → workers → writer, on blocking threads.
+fn pipeline(
+    ctx: &HourContext,
+    lake: &Lake,
+    inputs: &[InputObject],
+    cfg: &HourlyConfig,
+    handle: &Handle,
+) -> Result<PipelineOutput> {
+    let workers = cfg.workers.max(1);
+    let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(workers * 2);
+    let chunk_rx = Arc::new(Mutex::new(chunk_rx));
+    let (out_tx, out_rx) = mpsc::sync_channel::<std::result::Result<ChunkOutput, String>>(workers * 2);
+    let stop = AtomicBool::new(false);
+
+    std::thread::scope(|s| {
+        let reader = s.spawn(|| read_inputs(lake, inputs, cfg, handle, chunk_tx, &stop));
+        for _ in 0..workers {
+            let rx = chunk_rx.clone();
+            let tx = out_tx.clone();
+            s.spawn(move || {
+                let mut worker = Worker::default();
+                loop {
+                    let next = match rx.lock() {
+                        Ok(guard) => guard.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok(chunk) = next else { break };
+                    let result = worker.process(ctx, chunk).map_err(|e| e.to_string());
+                    if tx.send(result).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(out_tx);
+        let written = write_outputs(ctx, lake, cfg, handle, &out_rx, &stop);
+        // Drain so no worker stays blocked on a full channel.
+        for _ in out_rx.iter() {}
+        let read = reader.join().map_err(|_| Error::Internal("reader thread panicked".into()))?;
+        match (read, written) {
+            (Err(e), Ok(w)) => {
+                w.abort();
+                Err(e)
+            }
+            (_, Err(e)) => Err(e),
+            (Ok(()), Ok(w)) => w.finish(),
+        }
+    })
+}
+
+fn read_inputs(
+    lake: &Lake,
+    inputs: &[InputObject],
+    cfg: &HourlyConfig,
+    handle: &Handle,
+    tx: mpsc::SyncSender<Chunk>,
+    stop: &AtomicBool,
+) -> Result<()> {
+    let mut seq = 0u64;
+    for input in inputs {
+        let key: Arc<str> = Arc::from(input.key.as_str());
+        let object = open_object(lake, &input.key, handle)?;
+        let stream = decompressed(BufReader::with_capacity(256 << 10, object))
+            .map_err(|source| Error::Read { key: input.key.clone(), source })?;
+        let mut chunker = Chunker::new(stream, cfg.chunk_bytes, cfg.max_record_bytes);
+        loop {
+            if stop.load(Ordering::Relaxed) {
+                return Ok(());
+            }
+            let cut = chunker.next_chunk().map_err(|source| Error::ReadAt {
+                key: input.key.clone(),
+                line: chunker.line(),
+                source,
+            })?;
+            let Some(cut) = cut else { break };
+            let chunk = Chunk {
+                seq,
+                source_key: key.clone(),
+                bytes: cut.bytes,
+                first_line: cut.first_line,
+                base_offset: cut.base_offset,
+                stream_start: cut.stream_start,
+            };
+            seq += 1;
+            if tx.send(chunk).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The open writers of a run.
+struct Writers {
+    silver: BTreeMap<layout::SilverPartition, PartitionWriter>,
+    quarantine: QuarantineWriter,
+    tally: Tally,
+}
+
+impl Writers {
+    fn abort(self) {
+        for (_, w) in self.silver {
+            w.abort();
+        }
+        self.quarantine.abort();
+    }
+
+    fn finish(self) -> Result<PipelineOutput> {
+        let mut outputs = Vec::new();
+        for (_, w) in self.silver {
+            outputs.extend(w.finish()?);
+        }
+        outputs.extend(self.quarantine.finish()?);
+        Ok(PipelineOutput { tally: self.tally, outputs })
+    }
+}
+
+fn write_outputs(
+    ctx: &HourContext,
+    lake: &Lake,
+    cfg: &HourlyConfig,
+    handle: &Handle,
+    rx: &mpsc::Receiver<std::result::Result<ChunkOutput, String>>,
+    stop: &AtomicBool,
+) -> Result<Writers> {
+    let mut w = Writers {
+        silver: BTreeMap::new(),
+        quarantine: QuarantineWriter::new(ctx.arrival, cfg.target_file_bytes),
+        tally: Tally::default(),
+    };
+    let mut pending: HashMap<u64, ChunkOutput> = HashMap::new();
+    let mut next = 0u64;
+    let mut failure = None;
+    for result in rx.iter() {
+        let out = match result {
+            Ok(o) => o,
+            Err(e) => {
+                stop.store(true, Ordering::Relaxed);
+                failure = Some(Error::Arrow(e));
+                break;
+            }
+        };
+        pending.insert(out.seq, out);
+        while let Some(out) = pending.remove(&next) {
+            next += 1;
+            if let Err(e) = write_chunk(ctx, lake, cfg, handle, &mut w, out) {
+                stop.store(true, Ordering::Relaxed);
+                failure = Some(e);
+                break;
+            }
+        }
+        if failure.is_some() {
+            break;
+        }
+    }
+    match failure {
+        Some(e) => {
+            w.abort();
+            Err(e)
+        }
+        None => Ok(w),
+    }
+}
+
+fn write_chunk(
+    ctx: &HourContext,
+    lake: &Lake,
+    cfg: &HourlyConfig,
+    handle: &Handle,
+    w: &mut Writers,
+    out: ChunkOutput,
+) -> Result<()> {
+    for (partition, batch) in out.batches {
+        let writer = match w.silver.get_mut(&partition) {
+            Some(x) => x,
+            None => {
+                let schema = ctx
+                    .tables
+                    .get(&partition.event_type)
+                    .map(|t| t.schema.clone())
+                    .ok_or_else(|| Error::Internal(format!("no table for {}", partition.event_type)))?;
+                w.silver
+                    .entry(partition.clone())
+                    .or_insert_with(|| PartitionWriter::new(partition, ctx.arrival, schema, cfg.target_file_bytes))
+            }
+        };
+        writer.write(lake, handle, &batch)?;
+    }
+    w.quarantine.write(lake, handle, &out.quarantine, out.tally.quarantined)?;
+    w.tally.add(&out.tally);
+    // Keep the buffered row groups of many partitions within budget.
+    let buffered: usize = w.silver.values().map(PartitionWriter::buffered).sum();
+    if buffered > cfg.buffer_budget_bytes {
+        let mut by_size: Vec<_> = w.silver.values_mut().collect();
+        by_size.sort_by_key(|p| std::cmp::Reverse(p.buffered()));
+        let mut remaining = buffered;
+        for p in by_size {
+            if remaining <= cfg.buffer_budget_bytes / 2 {
+                break;
+            }
+            remaining = remaining.saturating_sub(p.buffered());
+            p.flush()?;
+        }
+    }
+    Ok(())
+}

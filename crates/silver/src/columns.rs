@@ -12,7 +12,7 @@ use arrow_array::{
     TimestampMicrosecondArray,
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields, SchemaRef};
+use arrow_schema::{ArrowError, Field, FieldRef, Fields, SchemaRef};
 use eventlake_contract::format::{parse_date, parse_date_time};
 use eventlake_contract::json::{Kind, Value};
 use eventlake_contract::{Column, ColumnType};
@@ -347,7 +347,7 @@ impl RowsBuilder {
 
 /// Whether `ty` maps to exactly `dt` (used to assert the builders and the schema agree).
 #[cfg(test)]
-pub(crate) fn same_type(ty: &ColumnType, dt: &DataType) -> bool {
+pub(crate) fn same_type(ty: &ColumnType, dt: &arrow_schema::DataType) -> bool {
     &ty.arrow() == dt
 }
 

@@ -48,6 +48,24 @@ pub struct HourlyConfig {
     pub max_record_bytes: usize,
     /// Memory the pipeline's open Parquet row groups may use before they are flushed early.
     pub buffer_budget_bytes: usize,
+    /// Crash the process at this point (crash-recovery tests).
+    pub crash_at: Option<CrashPoint>,
+}
+
+/// Where a run can be made to crash, to prove that a rerun recovers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CrashPoint {
+    /// After the data files are written, before the manifest.
+    BeforeManifest,
+    /// After the manifest, before stale files are removed.
+    AfterManifest,
+}
+
+fn maybe_crash(cfg: &HourlyConfig, point: CrashPoint) {
+    if cfg.crash_at == Some(point) {
+        tracing::error!(?point, "crashing on purpose (--crash-at)");
+        std::process::abort();
+    }
 }
 
 impl Default for HourlyConfig {
@@ -64,6 +82,7 @@ impl Default for HourlyConfig {
             chunk_bytes: 4 << 20,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             buffer_budget_bytes: 192 << 20,
+            crash_at: None,
         }
     }
 }
@@ -200,7 +219,9 @@ async fn run_locked(
             seconds: clock.elapsed().as_secs_f64(),
         },
     };
+    maybe_crash(cfg, CrashPoint::BeforeManifest);
     write_manifest(lake, &manifest_key, &manifest).await?;
+    maybe_crash(cfg, CrashPoint::AfterManifest);
     let previous_outputs = previous.map(|p| p.outputs).unwrap_or_default();
     let removed = remove_stale(lake, hour, cfg, &manifest.outputs, &previous_outputs).await?;
     Ok(HourlyOutcome { hour, status: HourStatus::Committed, manifest, removed })

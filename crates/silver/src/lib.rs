@@ -39,5 +39,5 @@ mod transform;
 
 pub use bronze::{DEFAULT_ERROR_PREFIXES, list_hour};
 pub use error::{Error, Result};
-pub use hourly::{HourStatus, HourlyConfig, HourlyOutcome, plan_hour, run_hour};
+pub use hourly::{CrashPoint, HourPlan, HourStatus, HourlyConfig, HourlyOutcome, plan_hour, run_hour};
 pub use transform::{Reason, Tally};

@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use eventlake_runtime::{ExitCode, logging::LogFormat};
 
-use crate::validate;
+use crate::{demo, hourly, validate};
 
 #[derive(Debug, Parser)]
 #[command(name = "eventlake", version, about = "Batch ETL from raw event streams on S3 to a queryable data lake")]
@@ -25,6 +25,10 @@ pub(crate) struct Opts {
 pub(crate) enum Command {
     /// Check NDJSON files against the event schemas (what schema authors run before shipping).
     Validate(validate::ValidateArgs),
+    /// Bronze arrival hours → validated silver Parquet and quarantine (the hourly job).
+    Hourly(hourly::HourlyArgs),
+    /// Run the hourly job end to end on a sample lake in a local folder (no AWS needed).
+    Demo(demo::DemoArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -48,6 +52,8 @@ impl From<LogFormatArg> for LogFormat {
 pub(crate) fn run(opts: Opts) -> ExitCode {
     match opts.command {
         Command::Validate(args) => validate::run(args),
+        Command::Hourly(args) => hourly::run(args),
+        Command::Demo(args) => demo::run(args),
     }
 }
 

@@ -1,6 +1,9 @@
 //! `eventlake`: the hourly, daily and setup jobs and the tools around them, as one binary.
 
 mod cli;
+mod demo;
+mod hourly;
+mod summary;
 mod validate;
 
 use clap::Parser;

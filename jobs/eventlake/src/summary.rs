@@ -1,0 +1,61 @@
+//! Plain-text summary tables for the end of a run.
+
+/// A table with a header row, rendered with aligned columns.
+pub(crate) struct Table {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub(crate) fn new<const N: usize>(header: [&str; N]) -> Table {
+        Table { header: header.iter().map(|s| (*s).to_owned()).collect(), rows: Vec::new() }
+    }
+
+    pub(crate) fn row<const N: usize>(&mut self, cells: [String; N]) {
+        self.rows.push(cells.to_vec());
+    }
+
+    pub(crate) fn render(&self) -> String {
+        let cols = self.header.len();
+        let mut width = vec![0usize; cols];
+        for r in std::iter::once(&self.header).chain(&self.rows) {
+            for (i, c) in r.iter().enumerate().take(cols) {
+                width[i] = width[i].max(c.chars().count());
+            }
+        }
+        let line = |r: &Vec<String>| {
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let pad = width[i].saturating_sub(c.chars().count());
+                    // Numbers align right, text left.
+                    if i > 0 && c.chars().next().is_some_and(|ch| ch.is_ascii_digit()) {
+                        format!("{}{c}", " ".repeat(pad))
+                    } else {
+                        format!("{c}{}", " ".repeat(pad))
+                    }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_owned()
+        };
+        let mut out = vec![line(&self.header)];
+        out.push(width.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().join("  "));
+        out.extend(self.rows.iter().map(line));
+        out.join("\n")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn aligns_columns() {
+        let mut t = super::Table::new(["hour", "records"]);
+        t.row(["2026-11-20T05".into(), "7".into()]);
+        t.row(["2026-11-20T06".into(), "1234".into()]);
+        assert_eq!(
+            t.render(),
+            "hour           records\n-------------  -------\n2026-11-20T05        7\n2026-11-20T06     1234"
+        );
+    }
+}

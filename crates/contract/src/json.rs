@@ -354,8 +354,15 @@ impl Parser<'_, '_> {
         let b = self.bytes;
         let start = self.pos;
         let mut i = start + 1;
-        // Fast path: no escapes.
+        // Fast path: no escapes. Eight bytes at a time while none is special.
         loop {
+            while let Some(word) = b.get(i..i + 8) {
+                let Ok(word) = <[u8; 8]>::try_from(word) else { break };
+                if has_string_special(u64::from_le_bytes(word)) {
+                    break;
+                }
+                i += 8;
+            }
             match b.get(i) {
                 None => {
                     return Err(ParseError { offset: i, kind: ParseErrorKind::UnexpectedEnd });
@@ -564,10 +571,21 @@ impl Parser<'_, '_> {
             if esc { &self.tape.decoded[a as usize..b as usize] } else { utf8(&self.bytes[a as usize..b as usize]) }
         };
         let mut dup = None;
-        if keys.len() <= 16 {
+        if keys.len() <= 24 {
+            // Cheap fingerprints (length, first and last byte) first; text only when they agree.
+            let fp = |k: &(u32, u32, bool)| -> u64 {
+                let t = text(k).as_bytes();
+                ((t.len() as u64) << 16)
+                    | (u64::from(t.first().copied().unwrap_or(0)) << 8)
+                    | u64::from(t.last().copied().unwrap_or(0))
+            };
+            let mut prints = [0u64; 24];
+            for (slot, k) in prints.iter_mut().zip(keys.iter()) {
+                *slot = fp(k);
+            }
             'outer: for x in 0..keys.len() {
                 for y in x + 1..keys.len() {
-                    if text(&keys[x]) == text(&keys[y]) {
+                    if prints[x] == prints[y] && text(&keys[x]) == text(&keys[y]) {
                         dup = Some(text(&keys[y]).to_owned());
                         break 'outer;
                     }
@@ -603,6 +621,18 @@ impl Parser<'_, '_> {
         }
         out
     }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any byte of `w` is `"`, `\\` or a control character (< 0x20).
+#[inline]
+fn has_string_special(w: u64) -> bool {
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH != 0;
+    has_zero(w ^ (ONES * u64::from(b'"')))
+        || has_zero(w ^ (ONES * u64::from(b'\\')))
+        || (w.wrapping_sub(ONES * 0x20) & !w & HIGH) != 0
 }
 
 /// Classifies a finite double as `Int`, `BigInt` or `Float`, returning the node bits.

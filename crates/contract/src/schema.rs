@@ -108,6 +108,10 @@ pub(crate) struct SchemaNode {
     pub(crate) properties: Vec<(String, NodeId)>,
     pub(crate) declares_properties: bool,
     pub(crate) required: Vec<String>,
+    /// Parallel to `properties`: whether each is required.
+    pub(crate) required_props: Vec<bool>,
+    /// Required names that `properties` does not declare on this node.
+    pub(crate) required_undeclared: Vec<String>,
     pub(crate) additional: Option<NodeId>,
     pub(crate) items: Items,
     pub(crate) enum_values: Option<Vec<J>>,
@@ -142,6 +146,8 @@ impl SchemaNode {
             properties: Vec::new(),
             declares_properties: false,
             required: Vec::new(),
+            required_props: Vec::new(),
+            required_undeclared: Vec::new(),
             additional: None,
             items: Items::None,
             enum_values: None,
@@ -460,6 +466,8 @@ impl<'a> Compiler<'a> {
         }
         let reference = self.nodes[id as usize].reference;
         node.reference = reference;
+        node.required_props = node.properties.iter().map(|(k, _)| node.required.contains(k)).collect();
+        node.required_undeclared = node.required.iter().filter(|r| node.property(r).is_none()).cloned().collect();
         self.nodes[id as usize] = node;
         Ok(id)
     }

@@ -264,23 +264,25 @@ impl<'a> Walker<'_, '_, 'a> {
                 }
             }
             Kind::Object => {
-                for name in &n.required {
-                    if v.get(name).is_none() {
-                        ok = false;
-                        if self.fail_member(name, "required", || "required field is missing".into()) {
-                            return false;
-                        }
-                    }
-                }
                 let closed =
                     if in_place || self.schema.options.allow_undeclared_fields { None } else { n.closed.as_deref() };
+                // Records usually list fields in schema order: try the next property first.
+                let mut hint = 0usize;
+                let mut found_required = 0usize;
                 for (key, member) in v.members() {
-                    let declared = n.property(key);
-                    let verdict = match (declared, n.additional) {
-                        (Some(p), _) => Some(p),
-                        (None, Some(extra)) => Some(extra),
-                        (None, None) => None,
+                    let declared = match n.properties.get(hint) {
+                        Some((k, _)) if k == key => {
+                            hint += 1;
+                            Some(hint - 1)
+                        }
+                        _ => n.properties.iter().position(|(k, _)| k == key).inspect(|i| hint = i + 1),
                     };
+                    if let Some(i) = declared
+                        && n.required_props[i]
+                    {
+                        found_required += 1;
+                    }
+                    let verdict = declared.map(|i| n.properties[i].1).or(n.additional);
                     self.path.push(Seg::Key(key));
                     if let Some(sub) = verdict {
                         if !self.node(sub, member, false) {
@@ -300,6 +302,25 @@ impl<'a> Walker<'_, '_, 'a> {
                         }
                     }
                     self.path.pop();
+                }
+                let declared_required = n.required.len() - n.required_undeclared.len();
+                if found_required < declared_required {
+                    for (i, (name, _)) in n.properties.iter().enumerate() {
+                        if n.required_props[i] && v.get(name).is_none() {
+                            ok = false;
+                            if self.fail_member(name, "required", || "required field is missing".into()) {
+                                return false;
+                            }
+                        }
+                    }
+                }
+                for name in &n.required_undeclared {
+                    if v.get(name).is_none() {
+                        ok = false;
+                        if self.fail_member(name, "required", || "required field is missing".into()) {
+                            return false;
+                        }
+                    }
                 }
             }
             _ => {}

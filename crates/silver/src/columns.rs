@@ -4,7 +4,6 @@
 //! type mapping and the validator disagree; the row is then rolled back ([`RowsBuilder::truncate`])
 //! and the record quarantined, never coerced.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use arrow_array::{
@@ -39,7 +38,7 @@ pub(crate) enum ColumnBuilder {
     Timestamp { values: Vec<i64>, valid: Vec<bool> },
     Date { values: Vec<i32>, valid: Vec<bool> },
     Boolean { values: Vec<bool>, valid: Vec<bool> },
-    Struct { fields: Fields, children: Vec<ColumnBuilder>, by_name: HashMap<String, usize>, valid: Vec<bool> },
+    Struct { fields: Fields, children: Vec<ColumnBuilder>, names: Vec<String>, valid: Vec<bool> },
     List { item: FieldRef, offsets: Vec<i32>, child: Box<ColumnBuilder>, valid: Vec<bool> },
 }
 
@@ -60,7 +59,7 @@ impl ColumnBuilder {
             ColumnType::Struct(cols) => ColumnBuilder::Struct {
                 fields: cols.iter().map(Column::arrow_field).collect(),
                 children: cols.iter().map(|c| ColumnBuilder::new(&c.ty)).collect(),
-                by_name: cols.iter().enumerate().map(|(i, c)| (c.source_name.clone(), i)).collect(),
+                names: cols.iter().map(|c| c.source_name.clone()).collect(),
                 valid: Vec::new(),
             },
             ColumnType::List(item) => ColumnBuilder::List {
@@ -219,20 +218,20 @@ impl ColumnBuilder {
                 values.push(v.as_bool().ok_or_else(|| mismatch("boolean"))?);
                 valid.push(true);
             }
-            ColumnBuilder::Struct { children, by_name, valid, .. } => {
+            ColumnBuilder::Struct { children, names, valid, .. } => {
                 if v.kind() != Kind::Object {
                     return Err(mismatch("object"));
                 }
-                let mut seen = vec![false; children.len()];
+                let len = valid.len();
+                let mut hint = 0usize;
                 for (key, member) in v.members() {
                     // Undeclared members were rejected by validation, or are allowed and not stored.
-                    if let Some(&i) = by_name.get(key) {
+                    if let Some(i) = find_member(names, key, &mut hint) {
                         children[i].append(member, key)?;
-                        seen[i] = true;
                     }
                 }
-                for (i, c) in children.iter_mut().enumerate() {
-                    if !seen[i] {
+                for c in children.iter_mut() {
+                    if c.len() == len {
                         c.append_null();
                     }
                 }
@@ -305,6 +304,20 @@ impl ColumnBuilder {
             }
         })
     }
+}
+
+/// Index of `key` in `names`, trying `*hint` first (records usually follow schema order).
+#[inline]
+pub(crate) fn find_member<S: AsRef<str>>(names: &[S], key: &str, hint: &mut usize) -> Option<usize> {
+    if let Some(n) = names.get(*hint)
+        && n.as_ref() == key
+    {
+        *hint += 1;
+        return Some(*hint - 1);
+    }
+    let i = names.iter().position(|n| n.as_ref() == key)?;
+    *hint = i + 1;
+    Some(i)
 }
 
 /// Rows of one table: one builder per column of an Arrow schema.

@@ -16,7 +16,7 @@ use eventlake_contract::{ColumnType, EventSchema, Registry, ValidationError};
 use eventlake_lake::layout::{Hour, SilverPartition};
 use serde::Serialize;
 
-use crate::columns::{Mismatch, RowsBuilder};
+use crate::columns::{Mismatch, RowsBuilder, find_member};
 
 /// Why a record went to quarantine.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -49,6 +49,18 @@ pub(crate) struct HourContext {
     /// Accepted event times, `[start, end)` in microseconds.
     pub(crate) window: (i64, i64),
     pub(crate) tables: HashMap<String, Arc<TableLayout>>,
+    routes: HashMap<String, Route>,
+}
+
+/// Where the records of one event name go.
+#[derive(Debug)]
+struct Route {
+    event: Arc<EventSchema>,
+    layout: Arc<TableLayout>,
+    /// Property names in the record, in schema order.
+    members: Vec<String>,
+    /// Table column of each member.
+    member_columns: Vec<usize>,
 }
 
 /// How a table's columns are filled.
@@ -57,7 +69,6 @@ pub(crate) struct TableLayout {
     pub(crate) schema: SchemaRef,
     types: Vec<ColumnType>,
     names: Vec<String>,
-    by_source: HashMap<String, usize>,
     event_type: usize,
     event_subtype: usize,
     created_datetime: usize,
@@ -76,12 +87,6 @@ impl HourContext {
                 schema: t.silver_arrow_schema(),
                 types: cols.iter().map(|c| c.ty.clone()).collect(),
                 names: cols.iter().map(|c| c.name.clone()).collect(),
-                by_source: cols
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| !derived::ALL.contains(&c.name.as_str()))
-                    .map(|(i, c)| (c.source_name.clone(), i))
-                    .collect(),
                 event_type: pos(derived::EVENT_TYPE),
                 event_subtype: pos(derived::EVENT_SUBTYPE),
                 created_datetime: pos(derived::CREATED_DATETIME),
@@ -91,7 +96,20 @@ impl HourContext {
             };
             tables.insert(t.event_type.clone(), Arc::new(layout));
         }
-        HourContext { registry, arrival, window, tables }
+        let mut routes = HashMap::new();
+        for event in registry.events() {
+            let Some(layout) = tables.get(&event.event_type) else { continue };
+            let (members, member_columns) = event
+                .columns
+                .iter()
+                .filter_map(|c| layout.names.iter().position(|n| *n == c.name).map(|i| (c.source_name.clone(), i)))
+                .unzip();
+            routes.insert(
+                event.name.clone(),
+                Route { event: event.clone(), layout: layout.clone(), members, member_columns },
+            );
+        }
+        HourContext { registry, arrival, window, tables, routes }
     }
 }
 
@@ -155,7 +173,6 @@ pub(crate) enum ChunkError {
 #[derive(Default)]
 pub(crate) struct Worker {
     builders: HashMap<(String, Hour), RowsBuilder>,
-    seen: Vec<bool>,
 }
 
 struct Rejection {
@@ -337,12 +354,12 @@ impl Worker {
                 )
             })?,
         };
-        let Some(event) = ctx.registry.event(name) else {
+        let Some(route) = ctx.routes.get(name) else {
             let mut r = Rejection::simple(Reason::UnknownEventName, format!("no schema for event name {name:?}"), "");
             r.event_name = Some(name.to_owned());
             return Err(r);
         };
-        let event: &'r Arc<EventSchema> = event;
+        let event: &'r Arc<EventSchema> = &route.event;
         if !event.schema.is_valid(v) {
             let errors = event.schema.validate(v);
             let detail = errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ");
@@ -370,16 +387,14 @@ impl Worker {
             r.event_name = Some(event.name.clone());
             return Err(r);
         }
-        let Some(layout) = ctx.tables.get(&event.event_type) else {
-            return Err(Rejection::simple(Reason::UnknownEventName, format!("no table for {name:?}"), ""));
-        };
+        let layout = &route.layout;
         let hour = Hour::of_micros(created_micros);
         let key = (event.event_type.clone(), hour);
         let rows = match self.builders.get_mut(&key) {
             Some(r) => r,
             None => self.builders.entry(key).or_insert_with(|| RowsBuilder::new(layout.schema.clone(), &layout.types)),
         };
-        let row = fill_row(rows, layout, &mut self.seen, v, event, created_micros, ctx.arrival, source_key, at.line);
+        let row = fill_row(rows, route, v, created_micros, ctx.arrival, source_key, at.line);
         match row {
             Ok(()) => {
                 rows.commit_row();
@@ -399,47 +414,46 @@ impl Worker {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn fill_row(
     rows: &mut RowsBuilder,
-    layout: &TableLayout,
-    seen: &mut Vec<bool>,
+    route: &Route,
     v: Value<'_>,
-    event: &EventSchema,
     created_micros: i64,
     arrival: Hour,
     source_key: &str,
     line: u64,
 ) -> Result<(), Mismatch> {
-    seen.clear();
-    seen.resize(layout.types.len(), false);
+    let layout = &route.layout;
+    let before = rows.rows();
+    let mut hint = 0usize;
     for (key, member) in v.members() {
-        if let Some(&i) = layout.by_source.get(key) {
+        if let Some(m) = find_member(&route.members, key, &mut hint) {
+            let i = route.member_columns[m];
             rows.columns[i].append(member, &layout.names[i])?;
-            seen[i] = true;
         }
     }
-    for (i, was_seen) in seen.iter().enumerate() {
-        if !was_seen {
-            let c = &mut rows.columns[i];
-            if i == layout.event_type {
-                c.append_str(&event.event_type);
-            } else if i == layout.event_subtype {
-                match &event.event_subtype {
-                    Some(s) => c.append_str(s),
-                    None => c.append_null(),
-                }
-            } else if i == layout.created_datetime {
-                c.append_i64(created_micros);
-            } else if i == layout.arrival_hour {
-                c.append_i64(arrival.start_micros());
-            } else if i == layout.source_key {
-                c.append_str(source_key);
-            } else if i == layout.source_line {
-                c.append_i64(line as i64);
-            } else {
-                c.append_null();
+    let event = &route.event;
+    for (i, c) in rows.columns.iter_mut().enumerate() {
+        if c.len() > before {
+            continue;
+        }
+        if i == layout.event_type {
+            c.append_str(&event.event_type);
+        } else if i == layout.event_subtype {
+            match &event.event_subtype {
+                Some(s) => c.append_str(s),
+                None => c.append_null(),
             }
+        } else if i == layout.created_datetime {
+            c.append_i64(created_micros);
+        } else if i == layout.arrival_hour {
+            c.append_i64(arrival.start_micros());
+        } else if i == layout.source_key {
+            c.append_str(source_key);
+        } else if i == layout.source_line {
+            c.append_i64(line as i64);
+        } else {
+            c.append_null();
         }
     }
     Ok(())

@@ -29,6 +29,13 @@ pub(crate) enum Command {
     Hourly(hourly::HourlyArgs),
     /// Run the hourly job end to end on a sample lake in a local folder (no AWS needed).
     Demo(demo::DemoArgs),
+    /// Check that a command line parses, without running it (schedule files are tested with it).
+    #[command(hide = true)]
+    CheckArgs {
+        /// The arguments after `eventlake`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -54,6 +61,18 @@ pub(crate) fn run(opts: Opts) -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Hourly(args) => hourly::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::CheckArgs { args } => {
+            match Opts::try_parse_from(std::iter::once("eventlake".to_owned()).chain(args)) {
+                Ok(parsed) => {
+                    println!("ok: {:?}", parsed.command);
+                    ExitCode::Success
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    ExitCode::Usage
+                }
+            }
+        }
     }
 }
 

@@ -47,6 +47,26 @@ impl Record<'_> {
     }
 }
 
+impl RecordReader<io::Empty> {
+    /// Frames a complete piece of a larger stream, in place (no copy): `bytes` starts at line
+    /// `first_line` and stream offset `base_offset`; `stream_start` says whether a byte-order mark
+    /// may lead.
+    pub fn for_chunk(bytes: Vec<u8>, first_line: u64, base_offset: u64, stream_start: bool) -> Self {
+        RecordReader {
+            inner: io::empty(),
+            end: bytes.len(),
+            buf: bytes,
+            start: 0,
+            eof: true,
+            base: base_offset,
+            line: first_line,
+            at_stream_start: stream_start,
+            max_record: usize::MAX,
+            tape: Tape::default(),
+        }
+    }
+}
+
 /// Streams records out of any reader.
 pub struct RecordReader<R> {
     inner: R,
@@ -82,16 +102,6 @@ impl<R: Read> RecordReader<R> {
             max_record,
             tape: Tape::default(),
         }
-    }
-
-    /// A reader over a piece of a larger stream that starts at `first_line` and byte `base_offset`;
-    /// `stream_start` says whether a byte-order mark may lead.
-    pub fn for_chunk(inner: R, first_line: u64, base_offset: u64, stream_start: bool) -> Self {
-        let mut r = Self::new(inner);
-        r.line = first_line;
-        r.base = base_offset;
-        r.at_stream_start = stream_start;
-        r
     }
 
     /// Bytes of the stream consumed so far.

@@ -17,6 +17,8 @@ pub struct Lake {
     store: Arc<dyn ObjectStore>,
     root: Path,
     url: String,
+    /// The directory of a local lake, for direct file reads.
+    local_dir: Option<std::path::PathBuf>,
 }
 
 impl Lake {
@@ -35,6 +37,7 @@ impl Lake {
                 store: Arc::new(store),
                 root: Path::from(prefix),
                 url: url.trim_end_matches('/').into(),
+                local_dir: None,
             });
         }
         let local = url.strip_prefix("file://").unwrap_or(url);
@@ -45,12 +48,23 @@ impl Lake {
         let dir = std::fs::canonicalize(local).map_err(|e| invalid(e.to_string()))?;
         let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| invalid(e.to_string()))?;
         let url = format!("file://{}", dir.display());
-        Ok(Lake { store: Arc::new(store), root: Path::default(), url })
+        Ok(Lake { store: Arc::new(store), root: Path::default(), url, local_dir: Some(dir) })
     }
 
     /// A lake over any store (tests, other backends).
     pub fn from_store(store: Arc<dyn ObjectStore>, root: Path, url: impl Into<String>) -> Lake {
-        Lake { store, root, url: url.into() }
+        Lake { store, root, url: url.into(), local_dir: None }
+    }
+
+    /// The file behind `key` when the lake is a local directory (read directly, without the
+    /// object store's per-chunk hand-offs).
+    pub fn local_file(&self, key: &Path) -> Option<std::path::PathBuf> {
+        let dir = self.local_dir.as_ref()?;
+        let mut p = dir.clone();
+        for part in key.parts() {
+            p.push(part.as_ref());
+        }
+        Some(p)
     }
 
     /// The lake's URL, e.g. `s3://bucket/prefix` or `file:///data/lake`.

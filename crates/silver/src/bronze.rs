@@ -39,8 +39,17 @@ pub async fn list_hour(lake: &Lake, prefix: &str, hour: Hour, error_prefixes: &[
     Ok(out)
 }
 
+/// A blocking reader over an object: the file itself in a local lake, else a prefetched stream.
+pub(crate) fn open_object(lake: &Lake, key: &str, handle: &Handle) -> Result<Box<dyn Read + Send>> {
+    if let Some(path) = lake.local_file(&Path::from(key)) {
+        let file = std::fs::File::open(&path).map_err(|source| Error::Read { key: key.into(), source })?;
+        return Ok(Box::new(file));
+    }
+    Ok(Box::new(open_stream(lake, key, handle)?))
+}
+
 /// Streams an object's bytes into a blocking reader, prefetching ahead of the consumer.
-pub(crate) fn open_object(lake: &Lake, key: &str, handle: &Handle) -> Result<ObjectReader> {
+fn open_stream(lake: &Lake, key: &str, handle: &Handle) -> Result<ObjectReader> {
     let full = lake.full(&Path::from(key));
     let store = lake.store().clone();
     let get = handle.block_on(async move { store.get(&full).await });
@@ -112,25 +121,25 @@ impl<R: Read> Chunker<R> {
         self.line
     }
 
+    /// Reads until `buf` holds `want` bytes or the stream ends; zero-fills each byte only once.
     fn read_until(&mut self, buf: &mut Vec<u8>, want: usize) -> io::Result<()> {
-        while buf.len() < want && !self.eof {
-            let old = buf.len();
-            buf.resize(want.max(old + 64 * 1024), 0);
-            let n = loop {
-                match self.inner.read(&mut buf[old..]) {
-                    Ok(n) => break n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(e) => {
-                        buf.truncate(old);
-                        return Err(e);
-                    }
+        let mut filled = buf.len();
+        if filled >= want || self.eof {
+            return Ok(());
+        }
+        buf.resize(want, 0);
+        while filled < want && !self.eof {
+            match self.inner.read(&mut buf[filled..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    buf.truncate(filled);
+                    return Err(e);
                 }
-            };
-            buf.truncate(old + n);
-            if n == 0 {
-                self.eof = true;
             }
         }
+        buf.truncate(filled);
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use std::time::Instant;
 use chrono::{Duration, Utc};
 use eventlake_contract::Registry;
 use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, decompressed};
+use eventlake_contract::registry::derived;
 use eventlake_lake::layout::{self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, event_window};
 use eventlake_lake::manifest::{
     Counts, HourlyManifest, InputObject, OutputFile, Timings, read_manifest, write_manifest,
@@ -290,11 +291,14 @@ fn pipeline(
     let stop = AtomicBool::new(false);
 
     std::thread::scope(|s| {
-        let reader = s.spawn(|| read_inputs(lake, inputs, cfg, handle, chunk_tx, &stop));
-        for _ in 0..workers {
+        let reader = std::thread::Builder::new()
+            .name("bronze-reader".into())
+            .spawn_scoped(s, || read_inputs(lake, inputs, cfg, handle, chunk_tx, &stop))
+            .map_err(|e| Error::Internal(format!("cannot start the reader thread: {e}")))?;
+        for n in 0..workers {
             let rx = chunk_rx.clone();
             let tx = out_tx.clone();
-            s.spawn(move || {
+            let spawned = std::thread::Builder::new().name(format!("validate-{n}")).spawn_scoped(s, move || {
                 let mut worker = Worker::default();
                 loop {
                     let next = match rx.lock() {
@@ -308,6 +312,10 @@ fn pipeline(
                     }
                 }
             });
+            if let Err(e) = spawned {
+                stop.store(true, Ordering::Relaxed);
+                return Err(Error::Internal(format!("cannot start a worker thread: {e}")));
+            }
         }
         drop(out_tx);
         let written = write_outputs(ctx, lake, cfg, handle, &out_rx, &stop);
@@ -456,9 +464,15 @@ fn write_chunk(
                     .get(&partition.event_type)
                     .map(|t| t.schema.clone())
                     .ok_or_else(|| Error::Internal(format!("no table for {}", partition.event_type)))?;
-                w.silver
-                    .entry(partition.clone())
-                    .or_insert_with(|| PartitionWriter::new(partition, ctx.arrival, schema, cfg.target_file_bytes))
+                // Unique per row: dictionaries would only cost time.
+                let unique = vec![
+                    derived::SOURCE_LINE.to_owned(),
+                    derived::CREATED_DATETIME.to_owned(),
+                    ctx.id_column().to_owned(),
+                ];
+                w.silver.entry(partition.clone()).or_insert_with(|| {
+                    PartitionWriter::new(partition, ctx.arrival, schema, unique, cfg.target_file_bytes)
+                })
             }
         };
         writer.write(lake, handle, &batch)?;

@@ -14,6 +14,7 @@ use object_store::{MultipartUpload, ObjectStoreExt, PutPayload};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
+use parquet::schema::types::ColumnPath;
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
@@ -124,8 +125,13 @@ impl Write for ObjectSink {
 }
 
 /// Parquet settings for silver: zstd, statistics, microsecond timestamps, spec-compliant lists.
-pub(crate) fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+/// Columns unique per row skip dictionary encoding, which would only cost time.
+pub(crate) fn writer_properties(unique_columns: &[String]) -> WriterProperties {
+    let mut builder = WriterProperties::builder();
+    for c in unique_columns {
+        builder = builder.set_column_dictionary_enabled(ColumnPath::from(c.as_str()), false);
+    }
+    builder
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -139,6 +145,7 @@ pub(crate) struct PartitionWriter {
     partition: SilverPartition,
     arrival: Hour,
     schema: SchemaRef,
+    unique_columns: Vec<String>,
     target_bytes: u64,
     part: u32,
     current: Option<(ArrowWriter<ObjectSink>, u64)>,
@@ -146,8 +153,23 @@ pub(crate) struct PartitionWriter {
 }
 
 impl PartitionWriter {
-    pub(crate) fn new(partition: SilverPartition, arrival: Hour, schema: SchemaRef, target_bytes: u64) -> Self {
-        PartitionWriter { partition, arrival, schema, target_bytes, part: 0, current: None, outputs: Vec::new() }
+    pub(crate) fn new(
+        partition: SilverPartition,
+        arrival: Hour,
+        schema: SchemaRef,
+        unique_columns: Vec<String>,
+        target_bytes: u64,
+    ) -> Self {
+        PartitionWriter {
+            partition,
+            arrival,
+            schema,
+            unique_columns,
+            target_bytes,
+            part: 0,
+            current: None,
+            outputs: Vec::new(),
+        }
     }
 
     fn file(&self) -> SilverFile {
@@ -158,7 +180,7 @@ impl PartitionWriter {
         if self.current.is_none() {
             let key = self.file().path();
             let sink = ObjectSink::new(lake.clone(), key.clone(), handle.clone());
-            let writer = ArrowWriter::try_new(sink, self.schema.clone(), Some(writer_properties()))
+            let writer = ArrowWriter::try_new(sink, self.schema.clone(), Some(writer_properties(&self.unique_columns)))
                 .map_err(|source| Error::Parquet { key: key.to_string(), source })?;
             self.current = Some((writer, 0));
         }

@@ -50,6 +50,7 @@ pub(crate) struct HourContext {
     pub(crate) window: (i64, i64),
     pub(crate) tables: HashMap<String, Arc<TableLayout>>,
     routes: HashMap<String, Route>,
+    id_column: String,
 }
 
 /// Where the records of one event name go.
@@ -78,6 +79,11 @@ pub(crate) struct TableLayout {
 }
 
 impl HourContext {
+    /// The lower-cased column of the event id.
+    pub(crate) fn id_column(&self) -> &str {
+        &self.id_column
+    }
+
     pub(crate) fn new(registry: Arc<Registry>, arrival: Hour, window: (i64, i64)) -> HourContext {
         let mut tables = HashMap::new();
         for t in registry.tables() {
@@ -109,7 +115,8 @@ impl HourContext {
                 Route { event: event.clone(), layout: layout.clone(), members, member_columns },
             );
         }
-        HourContext { registry, arrival, window, tables, routes }
+        let id_column = registry.options().envelope.id.to_lowercase();
+        HourContext { registry, arrival, window, tables, routes, id_column }
     }
 }
 
@@ -210,10 +217,10 @@ struct QuarantineLine<'a> {
 impl Worker {
     pub(crate) fn process(&mut self, ctx: &HourContext, chunk: Chunk) -> Result<ChunkOutput, ChunkError> {
         let mut tally = Tally { bytes: chunk.bytes.len() as u64, ..Tally::default() };
+        let source_key = chunk.source_key.clone();
         let mut quarantine = Vec::new();
         let arrival_hour = ctx.arrival.to_string();
-        let mut reader =
-            RecordReader::for_chunk(&chunk.bytes[..], chunk.first_line, chunk.base_offset, chunk.stream_start);
+        let mut reader = RecordReader::for_chunk(chunk.bytes, chunk.first_line, chunk.base_offset, chunk.stream_start);
         loop {
             let record = match reader.next_record() {
                 Ok(Some(r)) => r,
@@ -229,7 +236,7 @@ impl Worker {
                     }
                     _ => Rejection::simple(Reason::MalformedJson, error.to_string(), ""),
                 }),
-                Record::Parsed { value, .. } => self.accept(ctx, *value, &chunk.source_key, at),
+                Record::Parsed { value, .. } => self.accept(ctx, *value, &source_key, at),
             };
             match outcome {
                 Ok(event_name) => {
@@ -255,7 +262,7 @@ impl Worker {
                         pointer: &r.pointer,
                         errors: &r.errors,
                         event_name: r.event_name.as_deref(),
-                        source_key: &chunk.source_key,
+                        source_key: &source_key,
                         line: at.line,
                         byte_offset: at.offset,
                         arrival_hour: arrival_hour.clone(),

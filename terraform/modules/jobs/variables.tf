@@ -1,0 +1,143 @@
+variable "name" {
+  description = "Prefix of every resource, e.g. eventlake-staging (cluster, families <name>-<job>, schedule group)."
+  type        = string
+}
+
+variable "image" {
+  description = "Full image reference, <repository_url>:<tag>. Use immutable tags (a git SHA)."
+  type        = string
+}
+
+variable "schedules_dir" {
+  description = "Folder of <job>.json schedule files (the repository's schedules/)."
+  type        = string
+}
+
+variable "task_sizes" {
+  description = "Per-job Fargate size overriding the schedule file, e.g. { hourly = { cpu = 2048, memory = 8192 } }."
+  type = map(object({
+    cpu    = number
+    memory = number
+  }))
+  default = {}
+}
+
+variable "setup_command" {
+  description = "Arguments after the entrypoint for the task run on deploy."
+  type        = list(string)
+  default     = ["setup", "--execute"]
+}
+
+variable "setup_cpu" {
+  description = "Fargate CPU units of the setup task."
+  type        = number
+  default     = 512
+}
+
+variable "setup_memory" {
+  description = "Fargate memory (MiB) of the setup task."
+  type        = number
+  default     = 1024
+}
+
+variable "cpu_architecture" {
+  description = "X86_64 or ARM64; must match the image's platform."
+  type        = string
+  default     = "X86_64"
+}
+
+variable "extra_environment" {
+  description = "More environment variables for every job (e.g. EVENTLAKE_MAX_QUARANTINE_RATE); they override the defaults."
+  type        = map(string)
+  default     = {}
+}
+
+variable "lake_uri" {
+  description = "EVENTLAKE_LAKE: s3://<bucket>/<lake_prefix>."
+  type        = string
+}
+
+variable "bucket_arn" {
+  description = "ARN of the lake bucket."
+  type        = string
+}
+
+variable "lake_prefix" {
+  description = "Folder of the lake root inside the bucket."
+  type        = string
+}
+
+variable "writable_lake_folders" {
+  description = "Folders under the lake root the jobs may write and delete in. Bronze is not one of them."
+  type        = list(string)
+  default     = ["silver", "gold", "quarantine", "_manifests", "_locks", "_schema_history"]
+}
+
+variable "athena_results_prefix" {
+  description = "Folder of Athena query results inside the bucket."
+  type        = string
+}
+
+variable "athena_workgroup_name" {
+  description = "EVENTLAKE_ATHENA_WORKGROUP."
+  type        = string
+}
+
+variable "athena_workgroup_arn" {
+  description = "The only workgroup the jobs may use."
+  type        = string
+}
+
+variable "glue_database_name" {
+  description = "EVENTLAKE_ATHENA_DATABASE."
+  type        = string
+}
+
+variable "glue_resource_arns" {
+  description = "Catalog, database and table ARNs the jobs may use (analytics module output)."
+  type        = list(string)
+}
+
+variable "kms_key_arn" {
+  description = "Customer managed key (bucket objects, logs, schedules, dead-letter queue)."
+  type        = string
+}
+
+variable "ecr_repository_arn" {
+  description = "The only repository the execution role may pull from."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the tasks' security group."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Subnets the tasks run in. Private subnets need a NAT gateway or VPC endpoints (S3, ECR, Logs, Athena, Glue, STS)."
+  type        = list(string)
+}
+
+variable "assign_public_ip" {
+  description = "true for public subnets without NAT (e.g. the default VPC), false for private subnets."
+  type        = bool
+  default     = false
+}
+
+variable "schedules_enabled" {
+  description = "false creates the schedules disabled (e.g. while a new environment is being filled)."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Retention of the jobs' log group."
+  type        = number
+  default     = 365
+}
+
+variable "run_setup_on_apply" {
+  description = "Run the setup task (and wait for it) whenever its task definition changes. Needs the AWS CLI where terraform runs."
+  type        = bool
+  default     = true
+}

@@ -1,0 +1,117 @@
+//! The commands around the hourly job: `validate` (what schema authors run) and `demo`.
+
+use serde_json::{Value, json};
+
+use crate::support::{eventlake, fixtures_dir, run};
+
+fn validate(args: &[&str]) -> crate::support::Run {
+    let mut cmd = eventlake();
+    cmd.current_dir(fixtures_dir()).arg("validate").args(args);
+    run(cmd)
+}
+
+#[test]
+fn validate_json_reports_every_record() {
+    let out = validate(&["--schemas", "schemas", "--format", "json", "validate/mixed.ndjson"]);
+    out.assert_exit(1);
+    let lines: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 4, "one object per input line\n{out}");
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(line["file"], "validate/mixed.ndjson");
+        assert_eq!(line["line"], i as u64 + 1);
+        assert!(line["errors"].is_array(), "{line}");
+    }
+    let valid: Vec<&Value> = lines.iter().map(|l| &l["valid"]).collect();
+    assert_eq!(valid, [true, false, false, false]);
+    assert_eq!(lines[0]["errors"], json!([]));
+    let first_error = |i: usize| (lines[i]["errors"][0]["pointer"].clone(), lines[i]["errors"][0]["keyword"].clone());
+    assert_eq!(first_error(1), (json!("/age"), json!("type")), "wrong type");
+    assert_eq!(first_error(2), (json!(""), json!("json")), "truncated line");
+    assert_eq!(first_error(3), (json!(""), json!("event_name")), "unknown event name");
+    assert_eq!(lines[3]["event_name"], "quiz:started");
+}
+
+#[test]
+fn validate_exit_codes() {
+    let ok = validate(&["--schemas", "schemas", "validate/valid.ndjson"]);
+    ok.assert_exit(0);
+    assert!(ok.stdout.contains("2 records checked: 2 valid, 0 invalid"), "{ok}");
+
+    let invalid = validate(&["--schemas", "schemas", "validate/mixed.ndjson"]);
+    invalid.assert_exit(1);
+    assert!(invalid.stdout.contains("validate/mixed.ndjson:2:"), "text output points at file:line\n{invalid}");
+    assert!(invalid.stdout.contains("4 records checked: 1 valid, 3 invalid"), "{invalid}");
+
+    // Usage and configuration errors.
+    validate(&["--schemas", "schemas", "validate/no-such-file.ndjson"]).assert_exit(2);
+    validate(&["--schemas", "no-such-folder", "validate/valid.ndjson"]).assert_exit(2);
+    validate(&["--schemas", "schemas"]).assert_exit(2);
+}
+
+#[test]
+fn hourly_usage_errors_exit_2_and_write_nothing() {
+    let dir = tempfile::Builder::new().prefix("eventlake-e2e-usage-").tempdir().unwrap();
+    let lake = dir.path().join("lake").display().to_string();
+    let schemas = fixtures_dir().join("schemas").display().to_string();
+    let (lake, schemas) = (lake.as_str(), schemas.as_str());
+    let cases: &[&[&str]] = &[
+        &["--lake", lake, "--schemas", schemas, "--hour", "2026-11-20T5x"],
+        &["--lake", lake, "--schemas", schemas, "--hour", "2026-11-20T05:30"],
+        &["--lake", lake, "--schemas", schemas, "--from", "2026-11-20T06", "--to", "2026-11-20T05"],
+        &["--lake", lake, "--schemas", schemas, "--from", "2026-11-20T06"],
+        &["--lake", lake, "--schemas", schemas, "--hour", "2026-11-20T05", "--lock-ttl", "5x"],
+        &["--lake", lake, "--schemas", schemas],
+        &["--lake", lake, "--schemas", "/no/such/folder", "--hour", "2026-11-20T05"],
+        &["--lake", "ftp://example.com/lake", "--schemas", schemas, "--hour", "2026-11-20T05"],
+    ];
+    for args in cases {
+        let mut cmd = eventlake();
+        cmd.arg("hourly").args(*args);
+        let out = run(cmd);
+        out.assert_exit(2);
+        assert!(out.stderr.contains("error"), "says what is wrong\n{out}");
+        assert!(out.stdout.is_empty(), "{out}");
+    }
+    let lake = dir.path().join("lake");
+    let written: Vec<String> = if lake.exists() { walk(&lake) } else { Vec::new() };
+    assert_eq!(written, Vec::<String>::new(), "usage errors wrote to the lake");
+}
+
+#[test]
+fn demo_builds_a_sample_lake() {
+    let dir = tempfile::Builder::new().prefix("eventlake-e2e-demo-").tempdir().unwrap();
+    let mut cmd = eventlake();
+    cmd.arg("demo").arg("--dir").arg(dir.path());
+    let out = run(cmd);
+    out.assert_exit(0);
+    let lake = dir.path().join("lake");
+    let silver: Vec<_> = walk(&lake.join("silver")).into_iter().filter(|p| p.ends_with(".parquet")).collect();
+    assert!(silver.len() >= 4, "silver files: {silver:?}\n{out}");
+    for hour in ["05", "06"] {
+        let manifest = lake.join(format!("_manifests/hourly/dt=2026-11-20/hour={hour}.json"));
+        assert!(manifest.is_file(), "{} is missing\n{out}", manifest.display());
+    }
+    // The demo reuses its folder: a second run rewrites the sample and ends with the same files.
+    let mut again = eventlake();
+    again.arg("demo").arg("--dir").arg(dir.path());
+    let again = run(again);
+    again.assert_exit(0);
+    let mut after: Vec<_> = walk(&lake.join("silver")).into_iter().filter(|p| p.ends_with(".parquet")).collect();
+    after.sort();
+    let mut silver = silver;
+    silver.sort();
+    assert_eq!(after, silver, "{again}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path.display().to_string());
+        }
+    }
+    out
+}

@@ -13,6 +13,9 @@
 //! server that `tests/run` starts (`EVENTLAKE_TEST_S3=1` plus the `AWS_*` variables); without it,
 //! the S3 variants are skipped with a note and the local ones still run.
 
+// Test code: a panic with context is the failure report, helpers included.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 /// Declares `<scenario>::local` and `<scenario>::s3` for each scenario function `fn(TestLake)`.
 macro_rules! on_each_backend {
     ($($scenario:ident),+ $(,)?) => {$(

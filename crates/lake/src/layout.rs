@@ -6,7 +6,9 @@
 //! | [`BronzeHour`]       | `bronze/YYYY/MM/DD/HH/…` (Firehose arrival time; prefix configurable)             |
 //! | [`SilverFile`]       | `silver/event_type=<t>/dt=YYYY-MM-DD/hour=HH/part-<arrival YYYYMMDDHH>-<n>.parquet` |
 //! | [`QuarantineFile`]   | `quarantine/dt=YYYY-MM-DD/hour=HH/part-<arrival YYYYMMDDHH>-<n>.jsonl`            |
-//! | [`ManifestKey`]      | `_manifests/hourly/dt=YYYY-MM-DD/hour=HH.json`                                    |
+//! | [`GoldFile`]         | `gold/events/event_type=<t>/dt=YYYY-MM-DD/part-<n>.parquet`                       |
+//! | [`DailyFile`]        | `gold/daily_event_counts/dt=YYYY-MM-DD/part-0.parquet`, `gold/daily_quality/…`    |
+//! | [`ManifestKey`]      | `_manifests/hourly/dt=YYYY-MM-DD/hour=HH.json`, `_manifests/daily/dt=….json`      |
 //! | [`LeaseKey`]         | `_locks/hourly/YYYY-MM-DDTHH.lock`                                                |
 
 use std::fmt;
@@ -21,6 +23,14 @@ use crate::error::{Error, Result};
 pub const SILVER: &str = "silver";
 /// Top-level folder of the quarantine.
 pub const QUARANTINE: &str = "quarantine";
+/// Top-level folder of the gold layer.
+pub const GOLD: &str = "gold";
+/// Gold folder of deduplicated events.
+pub const GOLD_EVENTS: &str = "events";
+/// Gold folder of the per-event-name daily aggregates.
+pub const DAILY_EVENT_COUNTS: &str = "daily_event_counts";
+/// Gold folder of the daily data-quality summary.
+pub const DAILY_QUALITY: &str = "daily_quality";
 /// Top-level folder of run manifests.
 pub const MANIFESTS: &str = "_manifests";
 /// Top-level folder of leases.
@@ -201,6 +211,53 @@ impl QuarantineFile {
     }
 }
 
+/// One gold Parquet file of deduplicated events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoldFile {
+    pub event_type: String,
+    pub date: NaiveDate,
+    pub part: u32,
+}
+
+impl GoldFile {
+    /// `gold/events/event_type=<t>/dt=YYYY-MM-DD`.
+    pub fn dir(event_type: &str, date: NaiveDate) -> Path {
+        Path::from_iter([
+            GOLD.to_owned(),
+            GOLD_EVENTS.to_owned(),
+            format!("event_type={event_type}"),
+            format!("dt={}", date.format("%Y-%m-%d")),
+        ])
+    }
+
+    pub fn path(&self) -> Path {
+        Self::dir(&self.event_type, self.date).join(format!("part-{}.parquet", self.part))
+    }
+}
+
+/// The daily aggregate files of one date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DailyFile {
+    /// Per event name: events, duplicates, conflicts, first/last event time, late arrivals.
+    EventCounts(NaiveDate),
+    /// Records and quarantined by reason, from the hourly manifests.
+    Quality(NaiveDate),
+}
+
+impl DailyFile {
+    pub fn dir(&self) -> Path {
+        let (folder, date) = match self {
+            DailyFile::EventCounts(d) => (DAILY_EVENT_COUNTS, d),
+            DailyFile::Quality(d) => (DAILY_QUALITY, d),
+        };
+        Path::from_iter([GOLD.to_owned(), folder.to_owned(), format!("dt={}", date.format("%Y-%m-%d"))])
+    }
+
+    pub fn path(&self) -> Path {
+        self.dir().join("part-0.parquet")
+    }
+}
+
 /// The manifest of one run: the run's commit point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestKey {
@@ -297,6 +354,12 @@ mod tests {
             (ManifestKey::Daily(arrival.date()).path(), "_manifests/daily/dt=2026-11-20.json"),
             (LeaseKey::Hourly(arrival).path(), "_locks/hourly/2026-11-20T11.lock"),
             (LeaseKey::Daily(arrival.date()).path(), "_locks/daily/2026-11-20.lock"),
+            (
+                GoldFile { event_type: "payment".into(), date: arrival.date(), part: 1 }.path(),
+                "gold/events/event_type=payment/dt=2026-11-20/part-1.parquet",
+            ),
+            (DailyFile::EventCounts(arrival.date()).path(), "gold/daily_event_counts/dt=2026-11-20/part-0.parquet"),
+            (DailyFile::Quality(arrival.date()).path(), "gold/daily_quality/dt=2026-11-20/part-0.parquet"),
         ];
         for (got, want) in cases {
             assert_eq!(got.as_ref(), want);

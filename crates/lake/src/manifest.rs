@@ -86,6 +86,52 @@ impl HourlyManifest {
     }
 }
 
+/// A silver row the daily job dropped because another delivery of its id had other content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictExample {
+    pub event_type: String,
+    pub event_id: String,
+    pub event_name: String,
+    pub kept: String,
+    pub dropped: String,
+}
+
+/// Counts of one daily run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyCounts {
+    /// Silver rows read.
+    pub silver_rows: u64,
+    /// Gold rows written (one per event id and event type).
+    pub gold_rows: u64,
+    /// Identical re-deliveries removed.
+    pub duplicates: u64,
+    /// Deliveries of a known id with other content, removed.
+    pub conflicts: u64,
+    /// Gold rows per event type.
+    pub by_event_type: BTreeMap<String, u64>,
+}
+
+/// The manifest of one daily run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DailyManifest {
+    pub run_id: String,
+    pub version: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub schema_fingerprint: String,
+    /// Silver files read; a different listing later means gold is stale (late data).
+    pub inputs: Vec<InputObject>,
+    /// Arrival hours of the completeness window without an hourly manifest.
+    pub missing_hours: Vec<String>,
+    pub counts: DailyCounts,
+    /// A few conflicting deliveries, to start an investigation from.
+    pub conflict_examples: Vec<ConflictExample>,
+    /// Records and quarantined by reason over the day's 24 arrival hours.
+    pub quality: Counts,
+    pub outputs: Vec<OutputFile>,
+    pub timings: Timings,
+}
+
 /// Reads a manifest; `None` when the run never committed.
 pub async fn read_manifest<T: for<'de> Deserialize<'de>>(lake: &Lake, key: &ManifestKey) -> Result<Option<T>> {
     let path = key.path();

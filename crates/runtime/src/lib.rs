@@ -17,5 +17,6 @@ pub mod duration;
 pub mod exit;
 pub mod logging;
 pub mod metrics;
+pub mod size;
 
 pub use exit::ExitCode;

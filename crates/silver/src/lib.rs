@@ -34,7 +34,7 @@ mod bronze;
 mod columns;
 mod error;
 mod hourly;
-mod sink;
+pub mod sink;
 mod transform;
 
 pub use bronze::{DEFAULT_ERROR_PREFIXES, list_hour};

@@ -29,7 +29,7 @@ const ROW_GROUP_BYTES: usize = 16 << 20;
 const ROW_GROUP_ROWS: usize = 1 << 20;
 
 /// An `io::Write` into one lake object: one `put` when small, a multipart upload otherwise.
-pub(crate) struct ObjectSink {
+pub struct ObjectSink {
     lake: Lake,
     key: Path,
     handle: Handle,
@@ -40,7 +40,8 @@ pub(crate) struct ObjectSink {
 }
 
 impl ObjectSink {
-    pub(crate) fn new(lake: Lake, key: Path, handle: Handle) -> ObjectSink {
+    /// A sink for lake-relative `key`; `handle` runs the uploads (call from a blocking thread).
+    pub fn new(lake: Lake, key: Path, handle: Handle) -> ObjectSink {
         ObjectSink { lake, key, handle, buf: Vec::new(), upload: None, pending: VecDeque::new(), written: 0 }
     }
 
@@ -71,7 +72,7 @@ impl ObjectSink {
     }
 
     /// Completes the object; returns its size.
-    pub(crate) fn finish(mut self) -> Result<u64> {
+    pub fn finish(mut self) -> Result<u64> {
         let key = self.key.to_string();
         let fail = |e: io::Error| Error::Write { key: key.clone(), source: e };
         match self.upload.is_some() {
@@ -99,7 +100,7 @@ impl ObjectSink {
     }
 
     /// Abandons the object (a failed run leaves no partial multipart upload behind).
-    pub(crate) fn abort(mut self) {
+    pub fn abort(mut self) {
         for task in self.pending.drain(..) {
             task.abort();
         }
@@ -126,7 +127,7 @@ impl Write for ObjectSink {
 
 /// Parquet settings for silver: zstd, statistics, microsecond timestamps, spec-compliant lists.
 /// Columns unique per row skip dictionary encoding, which would only cost time.
-pub(crate) fn writer_properties(unique_columns: &[String]) -> WriterProperties {
+pub fn writer_properties(unique_columns: &[String]) -> WriterProperties {
     let mut builder = WriterProperties::builder();
     for c in unique_columns {
         builder = builder.set_column_dictionary_enabled(ColumnPath::from(c.as_str()), false);

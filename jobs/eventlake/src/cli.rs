@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use eventlake_runtime::{ExitCode, logging::LogFormat};
 
-use crate::{demo, hourly, validate};
+use crate::{daily, demo, hourly, query, validate};
 
 #[derive(Debug, Parser)]
 #[command(name = "eventlake", version, about = "Batch ETL from raw event streams on S3 to a queryable data lake")]
@@ -27,6 +27,10 @@ pub(crate) enum Command {
     Validate(validate::ValidateArgs),
     /// Bronze arrival hours → validated silver Parquet and quarantine (the hourly job).
     Hourly(hourly::HourlyArgs),
+    /// Silver → deduplicated gold by event type and date, with daily aggregates (the daily job).
+    Daily(daily::DailyArgs),
+    /// SQL over the lake without AWS: the tables Athena has, in a local engine.
+    Query(query::QueryArgs),
     /// Run the hourly job end to end on a sample lake in a local folder (no AWS needed).
     Demo(demo::DemoArgs),
     /// Check that a command line parses, without running it (schedule files are tested with it).
@@ -60,6 +64,8 @@ pub(crate) fn run(opts: Opts) -> ExitCode {
     match opts.command {
         Command::Validate(args) => validate::run(args),
         Command::Hourly(args) => hourly::run(args),
+        Command::Daily(args) => daily::run(args),
+        Command::Query(args) => query::run(args),
         Command::Demo(args) => demo::run(args),
         Command::CheckArgs { args } => {
             match Opts::try_parse_from(std::iter::once("eventlake".to_owned()).chain(args)) {

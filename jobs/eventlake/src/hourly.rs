@@ -147,7 +147,7 @@ pub(crate) enum CrashAt {
     AfterManifest,
 }
 
-fn parse_chrono(s: &str) -> Result<chrono::Duration, String> {
+pub(crate) fn parse_chrono(s: &str) -> Result<chrono::Duration, String> {
     let d = parse_duration(s).map_err(|e| e.to_string())?;
     chrono::Duration::from_std(d).map_err(|e| e.to_string())
 }

@@ -1,8 +1,10 @@
 //! `eventlake`: the hourly, daily and setup jobs and the tools around them, as one binary.
 
 mod cli;
+mod daily;
 mod demo;
 mod hourly;
+mod query;
 mod summary;
 mod validate;
 

@@ -1,0 +1,221 @@
+//! The tables of a lake, derived from the registry and the layout: what Athena's DDL declares and
+//! what `eventlake query` registers, so the two can never disagree.
+
+use std::sync::Arc;
+
+use arrow_schema::{Field, Schema, SchemaRef};
+use eventlake_contract::registry::derived;
+use eventlake_contract::{Column, ColumnType, Registry};
+use eventlake_lake::layout;
+use object_store::path::Path;
+
+/// How a table's files are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    Parquet,
+    /// JSON lines (the quarantine).
+    JsonLines,
+}
+
+/// How a partition column's values are enumerated (Athena partition projection).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartitionKind {
+    /// `dt=YYYY-MM-DD`, UTC.
+    Date,
+    /// `hour=HH`, two digits.
+    Hour,
+    /// `event_type=<t>`, one of the registry's event types.
+    Enum(Vec<String>),
+}
+
+/// A Hive partition column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub name: &'static str,
+    pub kind: PartitionKind,
+}
+
+/// One table of the lake.
+#[derive(Debug, Clone)]
+pub struct CatalogTable {
+    /// `[a-z0-9_]` table name.
+    pub name: String,
+    /// Lake-relative folder holding the partitions.
+    pub dir: Path,
+    pub columns: Vec<Column>,
+    pub partitions: Vec<Partition>,
+    pub format: TableFormat,
+    pub comment: String,
+}
+
+impl CatalogTable {
+    /// Arrow schema of the data columns.
+    pub fn arrow_schema(&self) -> SchemaRef {
+        Arc::new(Schema::new(self.columns.iter().map(Column::arrow_field).collect::<Vec<Field>>()))
+    }
+
+    /// The folder of one partition, in the writers' own layout (`{name}` placeholders for the
+    /// partition values, Athena's `storage.location.template` syntax).
+    pub fn location_template(&self) -> String {
+        let mut parts = vec![self.dir.to_string()];
+        for p in &self.partitions {
+            parts.push(format!("{0}=${{{0}}}", p.name));
+        }
+        parts.join("/")
+    }
+}
+
+fn col(name: &str, ty: ColumnType, nullable: bool, doc: &str) -> Column {
+    Column { name: name.into(), source_name: name.into(), ty, nullable, description: Some(doc.into()) }
+}
+
+/// A lower-cased, `[a-z0-9_]` version of an event type for table names.
+pub fn table_suffix(event_type: &str) -> String {
+    event_type.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+/// Every table of the lake described by `registry`.
+pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
+    let date = Partition { name: "dt", kind: PartitionKind::Date };
+    let hour = Partition { name: "hour", kind: PartitionKind::Hour };
+    let types: Vec<String> = registry.tables().map(|t| t.event_type.clone()).collect();
+    let event_type = Partition { name: "event_type", kind: PartitionKind::Enum(types) };
+    let mut out = Vec::new();
+    for t in registry.tables() {
+        let suffix = table_suffix(&t.event_type);
+        let silver = t.silver_columns();
+        out.push(CatalogTable {
+            name: format!("silver_{suffix}"),
+            dir: Path::from_iter([layout::SILVER.to_owned(), format!("event_type={}", t.event_type)]),
+            columns: silver.clone(),
+            partitions: vec![date.clone(), hour.clone()],
+            format: TableFormat::Parquet,
+            comment: format!("Validated {} events, partitioned by event time; may hold re-deliveries", t.event_type),
+        });
+        out.push(CatalogTable {
+            name: format!("gold_{suffix}"),
+            dir: Path::from_iter([
+                layout::GOLD.to_owned(),
+                layout::GOLD_EVENTS.to_owned(),
+                format!("event_type={}", t.event_type),
+            ]),
+            columns: gold_columns(&silver),
+            partitions: vec![date.clone()],
+            format: TableFormat::Parquet,
+            comment: format!("{} events, one row per event id and date", t.event_type),
+        });
+    }
+    let envelope = envelope_columns(registry);
+    out.push(CatalogTable {
+        name: "silver_events".into(),
+        dir: Path::from(layout::SILVER),
+        columns: envelope.clone(),
+        partitions: vec![event_type.clone(), date.clone(), hour.clone()],
+        format: TableFormat::Parquet,
+        comment: "Every silver event, envelope columns only".into(),
+    });
+    out.push(CatalogTable {
+        name: "gold_events".into(),
+        dir: Path::from_iter([layout::GOLD, layout::GOLD_EVENTS]),
+        columns: gold_columns(&envelope),
+        partitions: vec![event_type, date.clone()],
+        format: TableFormat::Parquet,
+        comment: "Every gold event, envelope columns only".into(),
+    });
+    out.push(CatalogTable {
+        name: "daily_event_counts".into(),
+        dir: Path::from_iter([layout::GOLD, layout::DAILY_EVENT_COUNTS]),
+        columns: vec![
+            col("event_type", ColumnType::Utf8, false, "First segment of the event name"),
+            col("event_name", ColumnType::Utf8, false, "Event name"),
+            col("events", ColumnType::Int64, false, "Events in gold (distinct ids)"),
+            col("duplicates_removed", ColumnType::Int64, false, "Identical re-deliveries removed"),
+            col("conflicts", ColumnType::Int64, false, "Deliveries of a known id with other content, removed"),
+            col("first_event_time", ColumnType::Timestamp, true, "Earliest created_datetime"),
+            col("last_event_time", ColumnType::Timestamp, true, "Latest created_datetime"),
+            col("late_arrivals", ColumnType::Int64, false, "Events that arrived after their day ended"),
+        ],
+        partitions: vec![date.clone()],
+        format: TableFormat::Parquet,
+        comment: "Per event name and event date: counts, duplicates, conflicts, lateness".into(),
+    });
+    let mut quality = vec![
+        col("records", ColumnType::Int64, false, "Records read by the day's 24 hourly runs"),
+        col("valid", ColumnType::Int64, false, "Records written to silver"),
+        col("quarantined", ColumnType::Int64, false, "Records quarantined"),
+    ];
+    for r in crate::daily::QUALITY_REASONS {
+        quality.push(col(r, ColumnType::Int64, false, "Records quarantined for this reason"));
+    }
+    out.push(CatalogTable {
+        name: "daily_quality".into(),
+        dir: Path::from_iter([layout::GOLD, layout::DAILY_QUALITY]),
+        columns: quality,
+        partitions: vec![date.clone()],
+        format: TableFormat::Parquet,
+        comment: "Per arrival date: records read and quarantined by reason".into(),
+    });
+    let error = ColumnType::Struct(vec![
+        col("pointer", ColumnType::Utf8, true, "JSON pointer"),
+        col("keyword", ColumnType::Utf8, true, "Failed keyword"),
+        col("message", ColumnType::Utf8, true, "What was expected and found"),
+    ]);
+    out.push(CatalogTable {
+        name: "quarantine".into(),
+        dir: Path::from(layout::QUARANTINE),
+        columns: vec![
+            col(
+                "reason",
+                ColumnType::Utf8,
+                false,
+                "malformed_json, bad_envelope, unknown_event_name, schema_violation or out_of_window",
+            ),
+            col("detail", ColumnType::Utf8, true, "Readable explanation"),
+            col("pointer", ColumnType::Utf8, true, "JSON pointer of the first problem"),
+            col("errors", ColumnType::List(Box::new(error)), true, "Every schema error"),
+            col("event_name", ColumnType::Utf8, true, "Event name, when it could be read"),
+            col("source_key", ColumnType::Utf8, false, "Bronze object"),
+            col("line", ColumnType::Int64, false, "1-based line in the object"),
+            col("byte_offset", ColumnType::Int64, false, "Byte offset in the decompressed object"),
+            col("arrival_hour", ColumnType::Utf8, false, "Arrival hour YYYY-MM-DDTHH"),
+            col("record_encoding", ColumnType::Utf8, false, "utf8, or base64 when the bytes are not UTF-8"),
+            col("record", ColumnType::Utf8, false, "The original record"),
+        ],
+        partitions: vec![date, hour],
+        format: TableFormat::JsonLines,
+        comment: "Rejected records, byte for byte, with the reason".into(),
+    });
+    out
+}
+
+/// Gold keeps `arrival_hour` (for lateness) and drops the per-delivery lineage.
+fn gold_columns(silver: &[Column]) -> Vec<Column> {
+    silver.iter().filter(|c| c.name != derived::SOURCE_KEY && c.name != derived::SOURCE_LINE).cloned().collect()
+}
+
+/// Columns every event type shares (the cross-type tables), with one type for all of them.
+fn envelope_columns(registry: &Registry) -> Vec<Column> {
+    let env = &registry.options().envelope;
+    let names = [env.id.to_lowercase(), env.name.to_lowercase(), env.created_at.to_lowercase()];
+    let mut out = Vec::new();
+    let tables: Vec<_> = registry.tables().collect();
+    for name in names.iter().map(String::as_str).chain([derived::EVENT_SUBTYPE, derived::CREATED_DATETIME]) {
+        let found: Vec<&Column> = tables.iter().filter_map(|t| t.columns.iter().find(|c| c.name == name)).collect();
+        // A column typed differently across event types (e.g. created_at integer vs number) is left out.
+        if let Some(first) = found.first()
+            && found.iter().all(|c| c.ty == first.ty)
+        {
+            let mut c = (*first).clone();
+            c.nullable = found.iter().any(|c| c.nullable);
+            out.push(c);
+        }
+    }
+    for (name, ty, doc) in [
+        (derived::ARRIVAL_HOUR, ColumnType::Timestamp, "Start of the bronze arrival hour whose run wrote the row"),
+        (derived::SOURCE_KEY, ColumnType::Utf8, "Bronze object key the record came from"),
+        (derived::SOURCE_LINE, ColumnType::Int64, "1-based line of the record in that object"),
+    ] {
+        out.push(col(name, ty, false, doc));
+    }
+    out
+}

@@ -1,0 +1,615 @@
+//! One daily run: lease → inputs (silver of the date) → completeness → per event type: dedup with
+//! DataFusion, stream to gold → aggregates → check → manifest → clean up.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arrow::array::{Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::compute::filter_record_batch;
+use arrow::datatypes::{Int64Type, TimestampMicrosecondType, UInt64Type};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::{Duration, NaiveDate, Utc};
+use eventlake_contract::Registry;
+use eventlake_contract::registry::derived;
+use eventlake_lake::layout::{self, DailyFile, GoldFile, Hour, LeaseKey, ManifestKey};
+use eventlake_lake::manifest::{
+    ConflictExample, Counts, DailyCounts, DailyManifest, HourlyManifest, InputObject, OutputFile, Timings,
+    read_manifest, write_manifest,
+};
+use eventlake_lake::{Lake, Lease};
+use eventlake_silver::sink::{ObjectSink, writer_properties};
+use futures::StreamExt;
+use object_store::path::Path;
+use parquet::arrow::ArrowWriter;
+use tokio::runtime::Handle;
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::session::{LakeSession, SessionOptions, quote};
+
+/// Settings of the daily job.
+#[derive(Debug, Clone)]
+pub struct DailyConfig {
+    /// Arrival hours after the day that must have run before the day is complete.
+    pub lateness: Duration,
+    /// Build even when hourly manifests are missing.
+    pub allow_incomplete: bool,
+    /// Rebuild even when the day's manifest is current.
+    pub force: bool,
+    pub lock_ttl: Duration,
+    /// A gold file rolls over to a new part at this size.
+    pub target_file_bytes: u64,
+    pub session: SessionOptions,
+    /// Conflicting deliveries kept as examples in the manifest.
+    pub conflict_examples: usize,
+}
+
+impl Default for DailyConfig {
+    fn default() -> Self {
+        DailyConfig {
+            lateness: Duration::hours(2),
+            allow_incomplete: false,
+            force: false,
+            lock_ttl: Duration::hours(2),
+            target_file_bytes: 256 << 20,
+            session: SessionOptions::default(),
+            conflict_examples: 5,
+        }
+    }
+}
+
+/// What a daily run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DayStatus {
+    Committed,
+    /// The manifest was current: same silver files, same schemas.
+    Skipped,
+}
+
+/// The result of one date.
+#[derive(Debug, Clone)]
+pub struct DailyOutcome {
+    pub date: NaiveDate,
+    pub status: DayStatus,
+    pub manifest: DailyManifest,
+    pub removed: Vec<String>,
+}
+
+/// Gold drops the lineage columns that only matter for debugging a delivery.
+const DROPPED_IN_GOLD: &[&str] = &[derived::SOURCE_KEY, derived::SOURCE_LINE];
+/// Columns that say where a delivery came from, not what the event is.
+const LINEAGE: &[&str] = &[derived::ARRIVAL_HOUR, derived::SOURCE_KEY, derived::SOURCE_LINE];
+
+/// Every silver file with event date `date`, sorted by key.
+pub async fn silver_inputs(lake: &Lake, date: NaiveDate) -> Result<Vec<InputObject>> {
+    let mut out = Vec::new();
+    for type_dir in lake.list_dirs(&Path::from(layout::SILVER)).await? {
+        let dir = type_dir.join(format!("dt={}", date.format("%Y-%m-%d")));
+        for meta in lake.list(&dir).await? {
+            if meta.location.as_ref().ends_with(".parquet") {
+                out.push(InputObject { key: meta.location.to_string(), size: meta.size, etag: meta.e_tag.clone() });
+            }
+        }
+    }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+/// Dates in `[from, to]` whose gold is stale: a daily manifest exists but silver changed since.
+pub async fn stale_days(lake: &Lake, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
+    let dir = Path::from_iter([layout::MANIFESTS, "daily"]);
+    let mut stale = Vec::new();
+    for meta in lake.list(&dir).await? {
+        let Some(name) = meta.location.filename() else { continue };
+        let Some(date) = name
+            .strip_prefix("dt=")
+            .and_then(|n| n.strip_suffix(".json"))
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+        else {
+            continue;
+        };
+        if date < from || date > to {
+            continue;
+        }
+        let manifest: Option<DailyManifest> = read_manifest(lake, &ManifestKey::Daily(date)).await?;
+        if let Some(m) = manifest
+            && m.inputs != silver_inputs(lake, date).await?
+        {
+            stale.push(date);
+        }
+    }
+    stale.sort();
+    Ok(stale)
+}
+
+/// Arrival hours of the completeness window of `date` that have no hourly manifest.
+pub async fn missing_hours(lake: &Lake, date: NaiveDate, lateness: Duration) -> Result<Vec<Hour>> {
+    let start = Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    let end_micros = start.start_micros() + 86_400_000_000 + lateness.num_microseconds().unwrap_or(0);
+    let end = Hour::of_micros(end_micros - 1).next();
+    let mut present = BTreeSet::new();
+    let mut day = date;
+    while day <= end.prev().date() {
+        for meta in lake.list(&ManifestKey::hourly_dir(day)).await? {
+            if let Some(h) = meta
+                .location
+                .filename()
+                .and_then(|n| n.strip_prefix("hour="))
+                .and_then(|n| n.strip_suffix(".json"))
+                .and_then(|h| format!("{}T{h}", day.format("%Y-%m-%d")).parse::<Hour>().ok())
+            {
+                present.insert(h);
+            }
+        }
+        match day.succ_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    Ok(Hour::range(start, end).filter(|h| !present.contains(h)).collect())
+}
+
+/// Builds gold for `date` under its lease.
+pub async fn run_day(
+    lake: &Lake,
+    registry: Arc<Registry>,
+    date: NaiveDate,
+    cfg: &DailyConfig,
+    run_id: &str,
+) -> Result<DailyOutcome> {
+    let lease = Lease::acquire(lake, LeaseKey::Daily(date), run_id, cfg.lock_ttl).await?;
+    let result = run_locked(lake, registry, date, cfg, run_id).await;
+    if let Err(e) = lease.release().await {
+        tracing::warn!(date = %date, error = %e, "could not release the lease; it expires on its own");
+    }
+    result
+}
+
+async fn run_locked(
+    lake: &Lake,
+    registry: Arc<Registry>,
+    date: NaiveDate,
+    cfg: &DailyConfig,
+    run_id: &str,
+) -> Result<DailyOutcome> {
+    let started_at = Utc::now();
+    let clock = Instant::now();
+    let date_text = date.format("%Y-%m-%d").to_string();
+    let inputs = silver_inputs(lake, date).await?;
+    let manifest_key = ManifestKey::Daily(date);
+    let previous: Option<DailyManifest> = read_manifest(lake, &manifest_key).await?;
+    if let Some(prev) = previous.clone()
+        && !cfg.force
+        && prev.inputs == inputs
+        && prev.schema_fingerprint == registry.fingerprint()
+    {
+        let removed = remove_stale(lake, date, &prev.outputs).await?;
+        return Ok(DailyOutcome { date, status: DayStatus::Skipped, manifest: prev, removed });
+    }
+    let missing = missing_hours(lake, date, cfg.lateness).await?;
+    if !missing.is_empty() && !cfg.allow_incomplete {
+        return Err(Error::Incomplete { date: date_text, missing: missing.iter().map(ToString::to_string).collect() });
+    }
+    let quality = quality_of(lake, date).await?;
+
+    let session = LakeSession::new(lake, cfg.session)?;
+    let handle = Handle::current();
+    let mut counts = DailyCounts::default();
+    let mut by_name: BTreeMap<(String, String), NameStats> = BTreeMap::new();
+    let mut examples = Vec::new();
+    let mut outputs = Vec::new();
+    let types: BTreeSet<String> = inputs
+        .iter()
+        .filter_map(|i| i.key.split('/').nth(1).and_then(|s| s.strip_prefix("event_type=")).map(str::to_owned))
+        .collect();
+    for event_type in types {
+        let out = dedup_type(&session, lake, &registry, &event_type, date, cfg, &handle).await?;
+        counts.silver_rows += out.silver_rows;
+        counts.gold_rows += out.gold_rows;
+        counts.duplicates += out.duplicates;
+        counts.conflicts += out.conflicts;
+        counts.by_event_type.insert(event_type.clone(), out.gold_rows);
+        for (name, s) in out.by_name {
+            by_name.insert((event_type.clone(), name), s);
+        }
+        examples.extend(out.examples.into_iter().take(cfg.conflict_examples.saturating_sub(examples.len())));
+        outputs.extend(out.outputs);
+    }
+    if counts.silver_rows != counts.gold_rows + counts.duplicates + counts.conflicts {
+        return Err(Error::CountMismatch {
+            date: date_text,
+            silver: counts.silver_rows,
+            gold: counts.gold_rows,
+            duplicates: counts.duplicates,
+            conflicts: counts.conflicts,
+        });
+    }
+    let lake2 = lake.clone();
+    let quality2 = quality.clone();
+    let aggregates = tokio::task::spawn_blocking(move || write_aggregates(&lake2, date, &by_name, &quality2, &handle))
+        .await
+        .map_err(|e| Error::Internal(format!("aggregate writer: {e}")))??;
+    outputs.extend(aggregates);
+
+    let manifest = DailyManifest {
+        run_id: run_id.into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        date: date_text,
+        schema_fingerprint: registry.fingerprint().into(),
+        inputs,
+        missing_hours: missing.iter().map(ToString::to_string).collect(),
+        counts,
+        conflict_examples: examples,
+        quality,
+        outputs,
+        timings: Timings {
+            started_at: started_at.to_rfc3339(),
+            finished_at: Utc::now().to_rfc3339(),
+            seconds: clock.elapsed().as_secs_f64(),
+        },
+    };
+    write_manifest(lake, &manifest_key, &manifest).await?;
+    let removed = remove_stale(lake, date, &manifest.outputs).await?;
+    Ok(DailyOutcome { date, status: DayStatus::Committed, manifest, removed })
+}
+
+/// Sums the hourly manifests of the date's 24 arrival hours.
+async fn quality_of(lake: &Lake, date: NaiveDate) -> Result<Counts> {
+    let start = Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    let mut total = Counts::default();
+    for hour in Hour::range(start, Hour::from_index(start.index() + 24)) {
+        let m: Option<HourlyManifest> = read_manifest(lake, &ManifestKey::Hourly(hour)).await?;
+        if let Some(m) = m {
+            total.records += m.counts.records;
+            total.valid += m.counts.valid;
+            total.quarantined += m.counts.quarantined;
+            total.bytes += m.counts.bytes;
+            for (k, v) in m.counts.by_event_name {
+                *total.by_event_name.entry(k).or_default() += v;
+            }
+            for (k, v) in m.counts.by_reason {
+                *total.by_reason.entry(k).or_default() += v;
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Per event name aggregates of one day.
+#[derive(Debug, Default, Clone)]
+struct NameStats {
+    events: i64,
+    duplicates: i64,
+    conflicts: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+    late: i64,
+}
+
+struct TypeOutput {
+    silver_rows: u64,
+    gold_rows: u64,
+    duplicates: u64,
+    conflicts: u64,
+    by_name: BTreeMap<String, NameStats>,
+    examples: Vec<ConflictExample>,
+    outputs: Vec<OutputFile>,
+}
+
+/// Deduplicates one event type's silver for `date` and streams the kept rows into gold.
+async fn dedup_type(
+    session: &LakeSession,
+    lake: &Lake,
+    registry: &Registry,
+    event_type: &str,
+    date: NaiveDate,
+    cfg: &DailyConfig,
+    handle: &Handle,
+) -> Result<TypeOutput> {
+    let dir = layout::SilverPartition::date_path(event_type, date);
+    let schema = registry.table(event_type).map(|t| t.silver_arrow_schema());
+    session.register_parquet("silver_day", &dir, schema, &["hour"]).await?;
+    let table_schema = session.ctx.table("silver_day").await?.schema().as_arrow().clone();
+    let columns: Vec<String> = table_schema.fields().iter().map(|f| f.name().clone()).filter(|n| n != "hour").collect();
+    let id = registry.options().envelope.id.to_lowercase();
+    let content: Vec<String> = columns.iter().filter(|c| !LINEAGE.contains(&c.as_str())).map(|c| quote(c)).collect();
+    let gold_cols: Vec<String> = columns.iter().filter(|c| !DROPPED_IN_GOLD.contains(&c.as_str())).cloned().collect();
+    let order =
+        format!("{}, {}, {}", quote(derived::ARRIVAL_HOUR), quote(derived::SOURCE_KEY), quote(derived::SOURCE_LINE));
+    let window = format!("PARTITION BY {} ORDER BY {order}", quote(&id));
+    let sql = format!(
+        "SELECT {cols}, __h, row_number() OVER ({window}) AS __rn, first_value(__h) OVER ({window}) AS __h0 \
+         FROM (SELECT *, row_hash({content}) AS __h FROM silver_day) ORDER BY {id}, {order}",
+        cols = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
+        content = content.join(", "),
+        id = quote(&id),
+    );
+    let df = session.ctx.sql(&sql).await?;
+    let mut stream = df.execute_stream().await?;
+
+    let day_end =
+        Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()).start_micros() + 86_400_000_000;
+    let gold_schema = Arc::new(Schema::new(
+        gold_cols.iter().filter_map(|c| table_schema.field_with_name(c).ok().cloned()).collect::<Vec<Field>>(),
+    ));
+    let (tx, rx) = mpsc::channel::<RecordBatch>(4);
+    let writer = {
+        let (lake, handle, schema, et) = (lake.clone(), handle.clone(), gold_schema.clone(), event_type.to_owned());
+        let target = cfg.target_file_bytes;
+        let unique = vec![id.clone(), derived::CREATED_DATETIME.to_owned()];
+        tokio::task::spawn_blocking(move || write_gold(&lake, &handle, rx, &et, date, schema, unique, target))
+    };
+
+    let idx = |name: &str| columns.iter().position(|c| c == name);
+    let (Some(i_id), Some(i_name), Some(i_created), Some(i_arrival), Some(i_key), Some(i_line)) = (
+        idx(&id),
+        idx(&registry.options().envelope.name.to_lowercase()),
+        idx(derived::CREATED_DATETIME),
+        idx(derived::ARRIVAL_HOUR),
+        idx(derived::SOURCE_KEY),
+        idx(derived::SOURCE_LINE),
+    ) else {
+        return Err(Error::Internal(format!("silver of {event_type} lacks envelope or lineage columns")));
+    };
+    let gold_idx: Vec<usize> = gold_cols.iter().filter_map(|c| idx(c)).collect();
+    let (i_h, i_rn, i_h0) = (columns.len(), columns.len() + 1, columns.len() + 2);
+
+    let mut out = TypeOutput {
+        silver_rows: 0,
+        gold_rows: 0,
+        duplicates: 0,
+        conflicts: 0,
+        by_name: BTreeMap::new(),
+        examples: Vec::new(),
+        outputs: Vec::new(),
+    };
+    let mut kept_at = String::new();
+    let mut failure = None;
+    while let Some(batch) = stream.next().await {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                failure = Some(Error::Engine(e));
+                break;
+            }
+        };
+        let n = batch.num_rows();
+        out.silver_rows += n as u64;
+        let rn = batch.column(i_rn).as_primitive::<UInt64Type>();
+        let h = batch.column(i_h).as_primitive::<UInt64Type>();
+        let h0 = batch.column(i_h0).as_primitive::<UInt64Type>();
+        let names = batch.column(i_name).as_string::<i32>();
+        let ids = batch.column(i_id).as_string::<i32>();
+        let created = batch.column(i_created).as_primitive::<TimestampMicrosecondType>();
+        let arrival = batch.column(i_arrival).as_primitive::<TimestampMicrosecondType>();
+        let keys = batch.column(i_key).as_string::<i32>();
+        let lines = batch.column(i_line).as_primitive::<Int64Type>();
+        let mut keep = Vec::with_capacity(n);
+        for r in 0..n {
+            let name = names.value(r);
+            let stats = match out.by_name.get_mut(name) {
+                Some(s) => s,
+                None => out.by_name.entry(name.to_owned()).or_default(),
+            };
+            let first = rn.value(r) == 1;
+            keep.push(first);
+            let at = || {
+                let t = chrono::DateTime::from_timestamp_micros(arrival.value(r)).unwrap_or_default();
+                format!("{} {}:{}", t.format("%Y-%m-%dT%H"), keys.value(r), lines.value(r))
+            };
+            if first {
+                out.gold_rows += 1;
+                stats.events += 1;
+                let t = created.value(r);
+                stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
+                stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
+                if arrival.value(r) >= day_end {
+                    stats.late += 1;
+                }
+                kept_at = at();
+            } else if h.value(r) == h0.value(r) {
+                out.duplicates += 1;
+                stats.duplicates += 1;
+            } else {
+                out.conflicts += 1;
+                stats.conflicts += 1;
+                if out.examples.len() < cfg.conflict_examples {
+                    out.examples.push(ConflictExample {
+                        event_type: event_type.to_owned(),
+                        event_id: ids.value(r).to_owned(),
+                        event_name: name.to_owned(),
+                        kept: kept_at.clone(),
+                        dropped: at(),
+                    });
+                }
+            }
+        }
+        let kept =
+            filter_record_batch(&batch, &BooleanArray::from(keep)).map_err(|e| Error::Internal(e.to_string()))?;
+        let projected = kept.project(&gold_idx).map_err(|e| Error::Internal(e.to_string()))?;
+        let gold = RecordBatch::try_new(gold_schema.clone(), projected.columns().to_vec())
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        if gold.num_rows() > 0 && tx.send(gold).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let written = writer.await.map_err(|e| Error::Internal(format!("gold writer: {e}")))?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    out.outputs = written?;
+    Ok(out)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_gold(
+    lake: &Lake,
+    handle: &Handle,
+    mut rx: mpsc::Receiver<RecordBatch>,
+    event_type: &str,
+    date: NaiveDate,
+    schema: SchemaRef,
+    unique: Vec<String>,
+    target: u64,
+) -> Result<Vec<OutputFile>> {
+    let mut outputs = Vec::new();
+    let mut part = 0u32;
+    let mut current: Option<(ArrowWriter<ObjectSink>, u64, Path)> = None;
+    let close = |w: ArrowWriter<ObjectSink>, rows: u64, key: Path, outputs: &mut Vec<OutputFile>| -> Result<()> {
+        let sink = w.into_inner().map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+        let bytes = sink.finish()?;
+        outputs.push(OutputFile {
+            key: key.to_string(),
+            kind: "gold".into(),
+            event_type: Some(event_type.to_owned()),
+            dt: date.format("%Y-%m-%d").to_string(),
+            hour: String::new(),
+            rows,
+            bytes,
+        });
+        Ok(())
+    };
+    while let Some(batch) = rx.blocking_recv() {
+        if current.is_none() {
+            let key = GoldFile { event_type: event_type.to_owned(), date, part }.path();
+            let sink = ObjectSink::new(lake.clone(), key.clone(), handle.clone());
+            let w = ArrowWriter::try_new(sink, schema.clone(), Some(writer_properties(&unique)))
+                .map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+            current = Some((w, 0, key));
+        }
+        if let Some((w, rows, key)) = current.as_mut() {
+            w.write(&batch).map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+            *rows += batch.num_rows() as u64;
+            if (w.bytes_written() + w.in_progress_size()) as u64 >= target
+                && let Some((w, rows, key)) = current.take()
+            {
+                close(w, rows, key, &mut outputs)?;
+                part += 1;
+            }
+        }
+    }
+    if let Some((w, rows, key)) = current.take() {
+        close(w, rows, key, &mut outputs)?;
+    }
+    Ok(outputs)
+}
+
+fn ts_field(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), nullable)
+}
+
+/// Columns of `gold/daily_event_counts` (documented in the README).
+pub fn event_counts_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("event_type", DataType::Utf8, false),
+        Field::new("event_name", DataType::Utf8, false),
+        Field::new("events", DataType::Int64, false),
+        Field::new("duplicates_removed", DataType::Int64, false),
+        Field::new("conflicts", DataType::Int64, false),
+        ts_field("first_event_time", true),
+        ts_field("last_event_time", true),
+        Field::new("late_arrivals", DataType::Int64, false),
+    ]))
+}
+
+/// Reasons in `gold/daily_quality`, one column each.
+pub const QUALITY_REASONS: &[&str] =
+    &["malformed_json", "bad_envelope", "unknown_event_name", "schema_violation", "out_of_window"];
+
+/// Columns of `gold/daily_quality` (documented in the README).
+pub fn quality_schema() -> SchemaRef {
+    let mut fields = vec![
+        Field::new("records", DataType::Int64, false),
+        Field::new("valid", DataType::Int64, false),
+        Field::new("quarantined", DataType::Int64, false),
+    ];
+    fields.extend(QUALITY_REASONS.iter().map(|r| Field::new(*r, DataType::Int64, false)));
+    Arc::new(Schema::new(fields))
+}
+
+fn write_aggregates(
+    lake: &Lake,
+    date: NaiveDate,
+    by_name: &BTreeMap<(String, String), NameStats>,
+    quality: &Counts,
+    handle: &Handle,
+) -> Result<Vec<OutputFile>> {
+    let e = |e: arrow::error::ArrowError| Error::Internal(e.to_string());
+    let counts = RecordBatch::try_new(
+        event_counts_schema(),
+        vec![
+            Arc::new(StringArray::from_iter_values(by_name.keys().map(|k| k.0.as_str()))),
+            Arc::new(StringArray::from_iter_values(by_name.keys().map(|k| k.1.as_str()))),
+            Arc::new(Int64Array::from_iter_values(by_name.values().map(|s| s.events))),
+            Arc::new(Int64Array::from_iter_values(by_name.values().map(|s| s.duplicates))),
+            Arc::new(Int64Array::from_iter_values(by_name.values().map(|s| s.conflicts))),
+            Arc::new(
+                TimestampMicrosecondArray::from(by_name.values().map(|s| s.first).collect::<Vec<_>>())
+                    .with_timezone("UTC"),
+            ),
+            Arc::new(
+                TimestampMicrosecondArray::from(by_name.values().map(|s| s.last).collect::<Vec<_>>())
+                    .with_timezone("UTC"),
+            ),
+            Arc::new(Int64Array::from_iter_values(by_name.values().map(|s| s.late))),
+        ],
+    )
+    .map_err(e)?;
+    let mut q: Vec<Arc<dyn Array>> = vec![
+        Arc::new(Int64Array::from(vec![quality.records as i64])),
+        Arc::new(Int64Array::from(vec![quality.valid as i64])),
+        Arc::new(Int64Array::from(vec![quality.quarantined as i64])),
+    ];
+    for r in QUALITY_REASONS {
+        q.push(Arc::new(Int64Array::from(vec![quality.by_reason.get(*r).copied().unwrap_or(0) as i64])));
+    }
+    let quality_batch = RecordBatch::try_new(quality_schema(), q).map_err(e)?;
+    let mut outputs = Vec::new();
+    for (file, batch, kind) in [
+        (DailyFile::EventCounts(date), counts, "daily_event_counts"),
+        (DailyFile::Quality(date), quality_batch, "daily_quality"),
+    ] {
+        let key = file.path();
+        let sink = ObjectSink::new(lake.clone(), key.clone(), handle.clone());
+        let mut w = ArrowWriter::try_new(sink, batch.schema(), Some(writer_properties(&[])))
+            .map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+        w.write(&batch).map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+        let sink = w.into_inner().map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+        let bytes = sink.finish()?;
+        outputs.push(OutputFile {
+            key: key.to_string(),
+            kind: kind.into(),
+            event_type: None,
+            dt: date.format("%Y-%m-%d").to_string(),
+            hour: String::new(),
+            rows: batch.num_rows() as u64,
+            bytes,
+        });
+    }
+    Ok(outputs)
+}
+
+/// Deletes gold files of `date` that the committed outputs do not list.
+async fn remove_stale(lake: &Lake, date: NaiveDate, outputs: &[OutputFile]) -> Result<Vec<String>> {
+    let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
+    let mut candidates = Vec::new();
+    for type_dir in lake.list_dirs(&Path::from_iter([layout::GOLD, layout::GOLD_EVENTS])).await? {
+        let dir = type_dir.join(format!("dt={}", date.format("%Y-%m-%d")));
+        candidates.extend(lake.list(&dir).await?);
+    }
+    for file in [DailyFile::EventCounts(date), DailyFile::Quality(date)] {
+        candidates.extend(lake.list(&file.dir()).await?);
+    }
+    let mut removed = Vec::new();
+    for meta in candidates {
+        let key = meta.location.to_string();
+        if !keep.contains(key.as_str()) {
+            lake.delete(&meta.location).await?;
+            tracing::info!(key = %key, "removed a gold file of an earlier build");
+            removed.push(key);
+        }
+    }
+    Ok(removed)
+}

@@ -1,0 +1,102 @@
+//! A DataFusion session over a lake: the same object store the jobs write to, a memory limit with
+//! spilling to disk, and eventlake's SQL functions.
+
+use std::sync::Arc;
+
+use arrow_schema::{DataType, SchemaRef};
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use eventlake_lake::Lake;
+use object_store::path::Path;
+
+use crate::error::{Error, Result};
+use crate::row_hash::RowHash;
+
+/// How a session is sized.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionOptions {
+    /// Memory the engine may use before it spills to disk (`None`: unbounded).
+    pub memory_limit: Option<usize>,
+    /// Parallelism of plans.
+    pub target_partitions: usize,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            memory_limit: None,
+            target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
+        }
+    }
+}
+
+/// A DataFusion session that can read `lake`.
+pub struct LakeSession {
+    pub ctx: SessionContext,
+    lake: Lake,
+}
+
+impl LakeSession {
+    pub fn new(lake: &Lake, options: SessionOptions) -> Result<LakeSession> {
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(limit) = options.memory_limit {
+            runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        let runtime = runtime.build_arc()?;
+        let config = SessionConfig::new()
+            .with_target_partitions(options.target_partitions.max(1))
+            .with_information_schema(true)
+            .set_bool("datafusion.execution.parquet.pushdown_filters", true);
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
+        ctx.register_udf(RowHash::udf());
+        if let Some(rest) = lake.url().strip_prefix("s3://") {
+            let bucket = rest.split('/').next().unwrap_or(rest);
+            let store = object_store_df::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .build()
+                .map_err(|e| Error::Unqueryable { url: lake.url().into(), reason: e.to_string() })?;
+            let url = url::Url::parse(&format!("s3://{bucket}"))
+                .map_err(|e| Error::Unqueryable { url: lake.url().into(), reason: e.to_string() })?;
+            ctx.register_object_store(&url, Arc::new(store));
+        }
+        Ok(LakeSession { ctx, lake: lake.clone() })
+    }
+
+    /// The engine's URL of a lake folder.
+    pub fn folder_url(&self, dir: &Path) -> Result<ListingTableUrl> {
+        let url = format!("{}/", self.lake.url_of(dir));
+        ListingTableUrl::parse(&url).map_err(Error::Engine)
+    }
+
+    /// Registers the Parquet files under `dir` (Hive partition folders `partition_cols`, all
+    /// strings) as table `name`; `schema` is the data columns, `None` to infer it.
+    pub async fn register_parquet(
+        &self,
+        name: &str,
+        dir: &Path,
+        schema: Option<SchemaRef>,
+        partition_cols: &[&str],
+    ) -> Result<()> {
+        let url = self.folder_url(dir)?;
+        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+            .with_file_extension(".parquet")
+            .with_table_partition_cols(partition_cols.iter().map(|c| ((*c).to_owned(), DataType::Utf8)).collect());
+        let schema = match schema {
+            Some(s) => s,
+            None => options.infer_schema(&self.ctx.state(), &url).await?,
+        };
+        let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(schema);
+        let table = ListingTable::try_new(config)?;
+        self.ctx.deregister_table(name)?;
+        self.ctx.register_table(name, Arc::new(table))?;
+        Ok(())
+    }
+}
+
+/// Quotes an identifier for DataFusion SQL.
+pub fn quote(ident: &str) -> String {
+    format!("\"{}\"", ident.replace('"', "\"\""))
+}

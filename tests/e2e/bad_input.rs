@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::support::{TestLake, bronze_fixture, decompressed};
 
@@ -94,7 +94,7 @@ fn every_input_shape_has_its_outcome(lake: TestLake) {
     lake.put_bronze(CASE);
     lake.hourly(&["--hour", HOUR]).assert_exit(0);
 
-    let manifest = lake.manifest(HOUR).expect("manifest");
+    let manifest = lake.manifest(HOUR).expect("a committed hour has a manifest");
     let inputs: Vec<(String, u64)> = manifest["inputs"]
         .as_array()
         .unwrap()
@@ -114,59 +114,33 @@ fn every_input_shape_has_its_outcome(lake: TestLake) {
     assert_eq!(counts["valid"], CASES.len() as u64 - wanted_quarantine, "{counts}");
 
     let quarantine = lake.quarantine();
-    let rows: Vec<(String, serde_json::Map<String, Value>)> =
+    let rows: Vec<(String, Map<String, Value>)> =
         lake.silver_files().into_iter().flat_map(|f| f.rows().into_iter().map(move |r| (f.key.clone(), r))).collect();
     let mut failures = Vec::new();
     let mut used_lines = BTreeSet::new();
     let mut used_rows = BTreeSet::new();
     for case in CASES {
-        let content = decompressed(bronze_fixture(CASE, &format!("{BRONZE_DIR}/{}", case.object)));
-        let offset = unique_position(&content, case.starts_with.as_bytes(), case.object);
-        let line = 1 + content[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        let at = case.locate();
         let problem = match case.want {
-            Want::Quarantine { reason, pointer, event_name } => {
+            Want::Quarantine { .. } => {
                 let found: Vec<usize> = (0..quarantine.len())
                     .filter(|&i| record_bytes(&quarantine[i].1).starts_with(case.starts_with.as_bytes()))
                     .collect();
                 match found[..] {
                     [i] => {
                         used_lines.insert(i);
-                        check_quarantine_line(
-                            &quarantine[i].1,
-                            case,
-                            &content,
-                            offset,
-                            line,
-                            reason,
-                            pointer,
-                            event_name,
-                        )
+                        check_quarantine_line(&quarantine[i].1, case, &at)
                     }
                     _ => Some(format!("{} quarantine lines, expected 1", found.len())),
                 }
             }
-            Want::Silver { table, dt, hour } => {
+            Want::Silver { .. } => {
                 let id = case.starts_with.trim_start_matches(r#"{"event_uuid": ""#).trim_end_matches('"');
                 let found: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].1["event_uuid"] == id).collect();
                 match found[..] {
                     [i] => {
                         used_rows.insert(i);
-                        let (key, row) = &rows[i];
-                        let want_key =
-                            format!("silver/event_type={table}/dt={dt}/hour={hour}/part-{}-0.parquet", compact(HOUR));
-                        let mut errs = Vec::new();
-                        if *key != want_key {
-                            errs.push(format!("in {key}, expected {want_key}"));
-                        }
-                        if row["source_key"] != source_key(case.object).as_str() || row["source_line"] != line {
-                            errs.push(format!(
-                                "lineage {} line {}, expected {} line {line}",
-                                row["source_key"],
-                                row["source_line"],
-                                source_key(case.object)
-                            ));
-                        }
-                        (!errs.is_empty()).then(|| errs.join("; "))
+                        check_silver_row(&rows[i].0, &rows[i].1, case, &at)
                     }
                     _ => Some(format!("{} silver rows, expected 1", found.len())),
                 }
@@ -239,17 +213,43 @@ fn empty_error_prefixes_variable_keeps_the_default_error_folders(lake: TestLake)
     assert_eq!(inputs, want, "objects under processing-failed/ are not events");
 }
 
-#[allow(clippy::too_many_arguments)]
-fn check_quarantine_line(
-    q: &Value,
-    case: &Case,
-    content: &[u8],
+/// Where a case's record sits in its (decompressed) object, found independently of the product.
+struct Located {
+    content: Vec<u8>,
     offset: usize,
     line: u64,
-    reason: &str,
-    pointer: &str,
-    event_name: Option<&str>,
-) -> Option<String> {
+}
+
+impl Case {
+    fn locate(&self) -> Located {
+        let content = decompressed(bronze_fixture(CASE, &format!("{BRONZE_DIR}/{}", self.object)));
+        let offset = unique_position(&content, self.starts_with.as_bytes(), self.object);
+        let line = 1 + content[..offset].iter().filter(|&&b| b == b'\n').count() as u64;
+        Located { content, offset, line }
+    }
+}
+
+/// What is wrong with the silver row of `case`, if anything.
+fn check_silver_row(key: &str, row: &Map<String, Value>, case: &Case, at: &Located) -> Option<String> {
+    let Want::Silver { table, dt, hour } = case.want else { unreachable!() };
+    let mut errs = Vec::new();
+    let want_key = format!("silver/event_type={table}/dt={dt}/hour={hour}/part-{}-0.parquet", compact(HOUR));
+    if key != want_key {
+        errs.push(format!("in {key}, expected {want_key}"));
+    }
+    let source = source_key(case.object);
+    if row["source_key"] != source.as_str() || row["source_line"] != at.line {
+        errs.push(format!(
+            "lineage {} line {}, expected {source} line {}",
+            row["source_key"], row["source_line"], at.line
+        ));
+    }
+    (!errs.is_empty()).then(|| errs.join("; "))
+}
+
+/// What is wrong with the quarantine line of `case`, if anything.
+fn check_quarantine_line(q: &Value, case: &Case, at: &Located) -> Option<String> {
+    let Want::Quarantine { reason, pointer, event_name } = case.want else { unreachable!() };
     let mut errs = Vec::new();
     let mut expect = |what: &str, got: &Value, want: Value| {
         if *got != want {
@@ -260,20 +260,21 @@ fn check_quarantine_line(
     expect("pointer", &q["pointer"], pointer.into());
     expect("event_name", q.get("event_name").unwrap_or(&Value::Null), event_name.map_or(Value::Null, Into::into));
     expect("source_key", &q["source_key"], source_key(case.object).into());
-    expect("line", &q["line"], line.into());
-    expect("byte_offset", &q["byte_offset"], (offset as u64).into());
+    expect("line", &q["line"], at.line.into());
+    expect("byte_offset", &q["byte_offset"], (at.offset as u64).into());
     expect("arrival_hour", &q["arrival_hour"], HOUR.into());
     // Text that is not UTF-8 is kept as base64 of the original bytes.
-    let line_end = content[offset..].iter().position(|&b| b == b'\n').map_or(content.len(), |p| offset + p);
-    let encoding = if std::str::from_utf8(&content[offset..line_end]).is_ok() { "utf8" } else { "base64" };
+    let content = &at.content;
+    let line_end = content[at.offset..].iter().position(|&b| b == b'\n').map_or(content.len(), |p| at.offset + p);
+    let encoding = if std::str::from_utf8(&content[at.offset..line_end]).is_ok() { "utf8" } else { "base64" };
     expect("record_encoding", &q["record_encoding"], encoding.into());
     if reason == "schema_violation" && q.get("errors").is_some() {
         expect("first error pointer", &q["errors"][0]["pointer"], pointer.into());
     }
     // The record is the exact original bytes, from its first byte to a record boundary.
     let record = record_bytes(q);
-    let end = offset + record.len();
-    if content.get(offset..end) != Some(&record[..]) {
+    let end = at.offset + record.len();
+    if content.get(at.offset..end) != Some(&record[..]) {
         errs.push(format!("record {:?} is not the original bytes", String::from_utf8_lossy(&record)));
     } else if !matches!(content.get(end), None | Some(b'\r' | b'\n' | b'{')) {
         errs.push(format!("record {:?} stops inside a record", String::from_utf8_lossy(&record)));

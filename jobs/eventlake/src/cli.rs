@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use eventlake_runtime::{ExitCode, logging::LogFormat};
 
-use crate::{daily, demo, hourly, query, validate};
+use crate::{daily, demo, hourly, query, setup, validate};
 
 #[derive(Debug, Parser)]
 #[command(name = "eventlake", version, about = "Batch ETL from raw event streams on S3 to a queryable data lake")]
@@ -29,6 +29,8 @@ pub(crate) enum Command {
     Hourly(hourly::HourlyArgs),
     /// Silver → deduplicated gold by event type and date, with daily aggregates (the daily job).
     Daily(daily::DailyArgs),
+    /// Athena tables from the schemas: print the DDL, plan a change, or execute it.
+    Setup(setup::SetupArgs),
     /// SQL over the lake without AWS: the tables Athena has, in a local engine.
     Query(query::QueryArgs),
     /// Run the hourly job end to end on a sample lake in a local folder (no AWS needed).
@@ -66,6 +68,7 @@ pub(crate) fn run(opts: Opts) -> ExitCode {
         Command::Hourly(args) => hourly::run(args),
         Command::Daily(args) => daily::run(args),
         Command::Query(args) => query::run(args),
+        Command::Setup(args) => setup::run(args),
         Command::Demo(args) => demo::run(args),
         Command::CheckArgs { args } => {
             match Opts::try_parse_from(std::iter::once("eventlake".to_owned()).chain(args)) {

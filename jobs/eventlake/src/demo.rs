@@ -1,4 +1,4 @@
-//! `eventlake demo`: the whole hourly job on a sample lake, no AWS needed.
+//! `eventlake demo`: the hourly and daily jobs and a query on a sample lake, no AWS needed.
 //!
 //! Writes the sample schemas and two bronze hours (plain NDJSON with CRLF and bad records, a gzip
 //! object of concatenated records, a late event) into a local folder, runs the hourly job over
@@ -15,6 +15,9 @@ use eventlake_lake::layout::Hour;
 use eventlake_runtime::ExitCode;
 use flate2::Compression;
 use flate2::write::GzEncoder;
+
+use eventlake_gold::query::lake_session;
+use eventlake_gold::{DailyConfig, SessionOptions, run_day};
 
 use crate::hourly::{HourlyArgs, SchemaArgs, run_hours};
 
@@ -114,7 +117,10 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
             (Some(Ok(a)), Some(Ok(b))) => Hour::range(a, b).collect(),
             _ => return ExitCode::Failure,
         };
-        let (code, outcomes) = run_hours(&lake, registry, &hours, &hourly.config(), &hourly).await;
+        let (code, outcomes) = run_hours(&lake, registry.clone(), &hours, &hourly.config(), &hourly).await;
+        if code != ExitCode::Success {
+            return code;
+        }
         println!();
         println!("Sample lake: {}", lake.url());
         println!("Schemas:     {}", schemas.display());
@@ -123,10 +129,46 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
                 println!("  {:<10} {:>4} rows  {}", out.kind, out.rows, out.key);
             }
         }
+        // The daily job over the sample day (the sample has only two arrival hours).
+        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
+        let daily = DailyConfig { allow_incomplete: true, ..DailyConfig::default() };
+        let run_id = uuid::Uuid::new_v4().to_string();
+        match run_day(&lake, registry.clone(), date, &daily, &run_id).await {
+            Ok(o) => {
+                let c = &o.manifest.counts;
+                println!();
+                println!(
+                    "Daily {date}: {} silver rows -> {} gold rows ({} duplicate(s), {} conflict(s) removed)",
+                    c.silver_rows, c.gold_rows, c.duplicates, c.conflicts
+                );
+            }
+            Err(e) => {
+                eprintln!("error: daily {date}: {e}");
+                return ExitCode::Failure;
+            }
+        }
+        let sql = "SELECT event_name, events, duplicates_removed, first_event_time, last_event_time \
+                   FROM daily_event_counts ORDER BY event_name";
+        match query(&lake, &registry, sql).await {
+            Ok(table) => {
+                println!();
+                println!("eventlake query \"{sql}\"");
+                println!("{table}");
+            }
+            Err(e) => {
+                eprintln!("error: query: {e}");
+                return ExitCode::Failure;
+            }
+        }
         println!();
         println!("Try:");
         println!("  head -n 3 {}/quarantine/dt=2026-11-20/hour=05/*.jsonl", lake_dir.display());
         println!("  cat {}/_manifests/hourly/dt=2026-11-20/hour=05.json", lake_dir.display());
+        println!(
+            "  eventlake query --lake {} --schemas {} \"SELECT reason, count(*) FROM quarantine GROUP BY 1\"",
+            lake_dir.display(),
+            schemas.display()
+        );
         println!(
             "  eventlake hourly --lake {} --schemas {} --hour 2026-11-20T05   # rerun: skipped, nothing changes",
             lake_dir.display(),
@@ -134,6 +176,12 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
         );
         code
     })
+}
+
+async fn query(lake: &Lake, registry: &eventlake_contract::Registry, sql: &str) -> anyhow::Result<String> {
+    let session = lake_session(lake, registry, SessionOptions::default()).await?;
+    let batches = session.ctx.sql(sql).await?.collect().await?;
+    Ok(arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
 }
 
 fn prepare(dir: &Path) -> anyhow::Result<()> {

@@ -5,6 +5,7 @@ mod daily;
 mod demo;
 mod hourly;
 mod query;
+mod setup;
 mod summary;
 mod validate;
 

@@ -47,6 +47,7 @@ mod golden;
 mod hours;
 mod lease;
 mod rerun;
+mod schedules;
 mod silver;
 mod storage;
 mod support;

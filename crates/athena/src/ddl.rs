@@ -47,7 +47,8 @@ pub fn hive_type(table: &str, column: &str, ty: &ColumnType) -> Result<String> {
                     kind: format!("field of {table}.{column}"),
                     name: f.name.clone(),
                 })?;
-                parts.push(format!("{}:{}", f.name, hive_type(table, column, &f.ty)?));
+                // Backticked: Athena rejects reserved words (date, user, …) as bare field names.
+                parts.push(format!("`{}`:{}", f.name, hive_type(table, column, &f.ty)?));
             }
             format!("struct<{}>", parts.join(","))
         }

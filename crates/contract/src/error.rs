@@ -10,11 +10,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// applies the JSON pointer inside it, so a schema author can fix it without guessing.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: cannot read: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot read: {cause}")]
+    Io { path: PathBuf, cause: std::io::Error },
 
-    #[error("{path}: not valid JSON: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    #[error("{path}: not valid JSON: {cause}")]
+    Json { path: PathBuf, cause: serde_json::Error },
 
     #[error("{file}#{pointer}: unsupported keyword `{keyword}`")]
     UnsupportedKeyword { file: String, pointer: String, keyword: String },

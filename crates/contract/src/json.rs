@@ -76,8 +76,7 @@ impl fmt::Display for ParseError {
             }
             ParseErrorKind::TooLarge => write!(f, "record larger than 4 GiB"),
             ParseErrorKind::DuplicateKey { pointer, key } => {
-                let at = if pointer.is_empty() { "/" } else { pointer };
-                write!(f, "{at}: duplicate key {key:?}")
+                write!(f, "{pointer}: duplicate key {key:?}")
             }
             ParseErrorKind::Empty => write!(f, "empty record"),
         }
@@ -600,7 +599,9 @@ impl Parser<'_, '_> {
         match dup {
             None => Ok(()),
             Some(key) => {
-                let pointer = self.pointer_here();
+                let mut pointer = self.pointer_here();
+                pointer.push('/');
+                push_pointer_token(&mut pointer, &key);
                 Err(ParseError {
                     offset: self.tape.nodes[obj].span_start as usize,
                     kind: ParseErrorKind::DuplicateKey { pointer, key },
@@ -901,7 +902,7 @@ mod tests {
         assert_eq!(v.get("b").unwrap().raw(), r#"{"x": [1, {"y": null}]}"#);
         let mut t = Tape::default();
         let e = t.parse(br#"{"o": [0, {"k": 1, "k": 2}]}"#).unwrap_err();
-        assert_eq!(e.kind, ParseErrorKind::DuplicateKey { pointer: "/o/1".into(), key: "k".into() });
+        assert_eq!(e.kind, ParseErrorKind::DuplicateKey { pointer: "/o/1/k".into(), key: "k".into() });
         let many: String = (0..40).map(|i| format!("\"k{}\":1,", i % 39)).collect();
         let mut t = Tape::default();
         assert!(t.parse(format!("{{{}\"z\":0}}", many).as_bytes()).is_err());

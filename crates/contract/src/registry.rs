@@ -146,8 +146,8 @@ impl Registry {
         }
         let mut docs = Vec::with_capacity(files.len());
         for path in &files {
-            let bytes = std::fs::read(path).map_err(|source| Error::Io { path: path.clone(), source })?;
-            let doc: J = serde_json::from_slice(&bytes).map_err(|source| Error::Json { path: path.clone(), source })?;
+            let bytes = std::fs::read(path).map_err(|cause| Error::Io { path: path.clone(), cause })?;
+            let doc: J = serde_json::from_slice(&bytes).map_err(|cause| Error::Json { path: path.clone(), cause })?;
             let rel = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
             docs.push((rel, bytes, doc));
         }
@@ -216,11 +216,11 @@ impl Registry {
 }
 
 fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+    let entries = std::fs::read_dir(dir).map_err(|cause| Error::Io { path: dir.to_owned(), cause })?;
     for entry in entries {
-        let entry = entry.map_err(|source| Error::Io { path: dir.to_owned(), source })?;
+        let entry = entry.map_err(|cause| Error::Io { path: dir.to_owned(), cause })?;
         let path = entry.path();
-        let file_type = entry.file_type().map_err(|source| Error::Io { path: path.clone(), source })?;
+        let file_type = entry.file_type().map_err(|cause| Error::Io { path: path.clone(), cause })?;
         if file_type.is_dir() {
             collect_json_files(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "json") {

@@ -265,6 +265,9 @@ pub enum ManifestKey {
     Hourly(Hour),
     /// `_manifests/daily/dt=YYYY-MM-DD.json`
     Daily(NaiveDate),
+    /// `_manifests/attempts/hourly/YYYY-MM-DDTHH.json`: written before an hourly run writes any
+    /// file, removed after it commits; a crashed attempt's window is cleaned up from it.
+    HourlyAttempt(Hour),
 }
 
 impl ManifestKey {
@@ -278,6 +281,9 @@ impl ManifestKey {
             ]),
             ManifestKey::Daily(d) => {
                 Path::from_iter([MANIFESTS.to_owned(), "daily".to_owned(), format!("dt={}.json", d.format("%Y-%m-%d"))])
+            }
+            ManifestKey::HourlyAttempt(h) => {
+                Path::from_iter([MANIFESTS.to_owned(), "attempts".to_owned(), "hourly".to_owned(), format!("{h}.json")])
             }
         }
     }

@@ -86,6 +86,14 @@ impl HourlyManifest {
     }
 }
 
+/// What an hourly attempt may write, recorded before it writes anything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// Event-time window `[start, end)` in microseconds: silver partitions it can touch.
+    pub window_start: i64,
+    pub window_end: i64,
+}
+
 /// A silver row the daily job dropped because another delivery of its id had other content.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConflictExample {

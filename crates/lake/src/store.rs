@@ -17,8 +17,8 @@ pub struct Lake {
     store: Arc<dyn ObjectStore>,
     root: Path,
     url: String,
-    /// The directory of a local lake, for direct file reads.
-    local_dir: Option<std::path::PathBuf>,
+    /// The store of a local lake, for direct file reads.
+    local: Option<Arc<LocalFileSystem>>,
 }
 
 impl Lake {
@@ -37,7 +37,7 @@ impl Lake {
                 store: Arc::new(store),
                 root: Path::from(prefix),
                 url: url.trim_end_matches('/').into(),
-                local_dir: None,
+                local: None,
             });
         }
         let local = url.strip_prefix("file://").unwrap_or(url);
@@ -46,25 +46,20 @@ impl Lake {
         }
         std::fs::create_dir_all(local).map_err(|e| invalid(e.to_string()))?;
         let dir = std::fs::canonicalize(local).map_err(|e| invalid(e.to_string()))?;
-        let store = LocalFileSystem::new_with_prefix(&dir).map_err(|e| invalid(e.to_string()))?;
+        let store = Arc::new(LocalFileSystem::new_with_prefix(&dir).map_err(|e| invalid(e.to_string()))?);
         let url = format!("file://{}", dir.display());
-        Ok(Lake { store: Arc::new(store), root: Path::default(), url, local_dir: Some(dir) })
+        Ok(Lake { store: store.clone(), root: Path::default(), url, local: Some(store) })
     }
 
     /// A lake over any store (tests, other backends).
     pub fn from_store(store: Arc<dyn ObjectStore>, root: Path, url: impl Into<String>) -> Lake {
-        Lake { store, root, url: url.into(), local_dir: None }
+        Lake { store, root, url: url.into(), local: None }
     }
 
     /// The file behind `key` when the lake is a local directory (read directly, without the
     /// object store's per-chunk hand-offs).
     pub fn local_file(&self, key: &Path) -> Option<std::path::PathBuf> {
-        let dir = self.local_dir.as_ref()?;
-        let mut p = dir.clone();
-        for part in key.parts() {
-            p.push(part.as_ref());
-        }
-        Some(p)
+        self.local.as_ref()?.path_to_filesystem(&self.full(key)).ok()
     }
 
     /// The lake's URL, e.g. `s3://bucket/prefix` or `file:///data/lake`.

@@ -29,7 +29,8 @@ pub async fn list_hour(lake: &Lake, prefix: &str, hour: Hour, error_prefixes: &[
             meta.location.prefix_match(&dir).map(|p| p.map(|x| x.as_ref().to_owned()).collect()).unwrap_or_default();
         let in_error_folder =
             rel.len() > 1 && rel[..rel.len() - 1].iter().any(|seg| error_prefixes.iter().any(|e| e == seg));
-        let hidden = rel.last().is_some_and(|name| name.starts_with('.') || name.starts_with('_'));
+        // Temporary or hidden objects (`.staging/…`, `_temporary/…`, `.x.swp`) at any depth.
+        let hidden = rel.iter().any(|seg| seg.starts_with('.') || seg.starts_with('_'));
         if in_error_folder || hidden {
             tracing::debug!(key = %meta.location, "skipping non-event object");
             continue;
@@ -41,16 +42,18 @@ pub async fn list_hour(lake: &Lake, prefix: &str, hour: Hour, error_prefixes: &[
 
 /// A blocking reader over an object: the file itself in a local lake, else a prefetched stream.
 pub(crate) fn open_object(lake: &Lake, key: &str, handle: &Handle) -> Result<Box<dyn Read + Send>> {
-    if let Some(path) = lake.local_file(&Path::from(key)) {
+    // `key` is a listed (already encoded) location.
+    let location = Path::parse(key).map_err(|e| Error::Read { key: key.into(), source: io::Error::other(e) })?;
+    if let Some(path) = lake.local_file(&location) {
         let file = std::fs::File::open(&path).map_err(|source| Error::Read { key: key.into(), source })?;
         return Ok(Box::new(file));
     }
-    Ok(Box::new(open_stream(lake, key, handle)?))
+    Ok(Box::new(open_stream(lake, &location, key, handle)?))
 }
 
 /// Streams an object's bytes into a blocking reader, prefetching ahead of the consumer.
-fn open_stream(lake: &Lake, key: &str, handle: &Handle) -> Result<ObjectReader> {
-    let full = lake.full(&Path::from(key));
+fn open_stream(lake: &Lake, location: &Path, key: &str, handle: &Handle) -> Result<ObjectReader> {
+    let full = lake.full(location);
     let store = lake.store().clone();
     let get = handle.block_on(async move { store.get(&full).await });
     let result = get.map_err(|source| Error::Read { key: key.into(), source: io::Error::other(source) })?;

@@ -12,7 +12,7 @@ use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, decompressed};
 use eventlake_contract::registry::derived;
 use eventlake_lake::layout::{self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, event_window};
 use eventlake_lake::manifest::{
-    Counts, HourlyManifest, InputObject, OutputFile, Timings, read_manifest, write_manifest,
+    Attempt, Counts, HourlyManifest, InputObject, OutputFile, Timings, read_manifest, write_manifest,
 };
 use eventlake_lake::{Lake, Lease};
 use object_store::path::Path;
@@ -169,15 +169,21 @@ async fn run_locked(
     let manifest_key = ManifestKey::Hourly(hour);
     let previous: Option<HourlyManifest> = read_manifest(lake, &manifest_key).await?;
     let settings = cfg.fingerprint();
+    let window = event_window(hour, cfg.max_lateness, cfg.max_early);
+    let attempt_key = ManifestKey::HourlyAttempt(hour);
+    // An unfinished earlier attempt may have written partitions outside today's window.
+    let earlier: Option<Attempt> = read_manifest(lake, &attempt_key).await?;
+    let cleanup = earlier.map_or(window, |a| (a.window_start.min(window.0), a.window_end.max(window.1)));
     if let Some(prev) = previous.clone()
         && !cfg.force
         && prev.is_current(&inputs, registry.fingerprint(), &settings)
     {
         // A crash after the last commit may have left files of an older attempt behind.
-        let removed = remove_stale(lake, hour, cfg, &prev.outputs, &[]).await?;
+        let removed = remove_stale(lake, hour, cleanup, &prev.outputs, &[]).await?;
+        lake.delete(&attempt_key.path()).await?;
         return Ok(HourlyOutcome { hour, status: HourStatus::Skipped, manifest: prev, removed });
     }
-    let window = event_window(hour, cfg.max_lateness, cfg.max_early);
+    write_manifest(lake, &attempt_key, &Attempt { window_start: cleanup.0, window_end: cleanup.1 }).await?;
     let ctx = Arc::new(HourContext::new(registry.clone(), hour, window));
     let handle = Handle::current();
     let (lake2, inputs2, cfg2) = (lake.clone(), inputs.clone(), cfg.clone());
@@ -224,22 +230,23 @@ async fn run_locked(
     write_manifest(lake, &manifest_key, &manifest).await?;
     maybe_crash(cfg, CrashPoint::AfterManifest);
     let previous_outputs = previous.map(|p| p.outputs).unwrap_or_default();
-    let removed = remove_stale(lake, hour, cfg, &manifest.outputs, &previous_outputs).await?;
+    let removed = remove_stale(lake, hour, cleanup, &manifest.outputs, &previous_outputs).await?;
+    lake.delete(&attempt_key.path()).await?;
     Ok(HourlyOutcome { hour, status: HourStatus::Committed, manifest, removed })
 }
 
 /// Deletes files this arrival hour owns that the committed outputs do not list: silver parts
-/// named `part-<arrival>-*` in the event-time window and anything else in its quarantine folder.
+/// named `part-<arrival>-*` in the event-time `window` and anything else in its quarantine folder.
 async fn remove_stale(
     lake: &Lake,
     hour: Hour,
-    cfg: &HourlyConfig,
+    window: (i64, i64),
     outputs: &[OutputFile],
     previous: &[OutputFile],
 ) -> Result<Vec<String>> {
     let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
     let mut candidates: BTreeSet<String> = previous.iter().map(|o| o.key.clone()).collect();
-    let (start, end) = event_window(hour, cfg.max_lateness, cfg.max_early);
+    let (start, end) = window;
     let first_day = Hour::of_micros(start).date();
     let last_day = Hour::of_micros(end - 1).date();
     for type_dir in lake.list_dirs(&Path::from(layout::SILVER)).await? {
@@ -263,7 +270,8 @@ async fn remove_stale(
     let mut removed = Vec::new();
     for key in candidates {
         if !keep.contains(key.as_str()) {
-            lake.delete(&Path::from(key.as_str())).await?;
+            let location = Path::parse(&key).map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+            lake.delete(&location).await?;
             tracing::info!(key = %key, "removed a file of an earlier attempt");
             removed.push(key);
         }

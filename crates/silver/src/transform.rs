@@ -362,7 +362,11 @@ impl Worker {
             })?,
         };
         let Some(route) = ctx.routes.get(name) else {
-            let mut r = Rejection::simple(Reason::UnknownEventName, format!("no schema for event name {name:?}"), "");
+            let mut r = Rejection::simple(
+                Reason::UnknownEventName,
+                format!("no schema for event name {name:?}"),
+                &format!("/{}", env.name),
+            );
             r.event_name = Some(name.to_owned());
             return Err(r);
         };

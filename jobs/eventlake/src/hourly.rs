@@ -113,11 +113,11 @@ pub(crate) struct HourlyArgs {
     pub(crate) max_early: chrono::Duration,
 
     /// Exit 3 when the quarantined share of an hour's records is above this (0 to 1).
-    #[arg(long, env = "EVENTLAKE_MAX_QUARANTINE_RATE")]
+    #[arg(long, env = "EVENTLAKE_MAX_QUARANTINE_RATE", value_parser = parse_rate)]
     pub(crate) max_quarantine_rate: Option<f64>,
 
     /// Bronze prefix under the lake root.
-    #[arg(long, env = "EVENTLAKE_BRONZE_PREFIX", default_value = "bronze")]
+    #[arg(long, env = "EVENTLAKE_BRONZE_PREFIX", default_value = "bronze", value_parser = non_empty)]
     pub(crate) bronze_prefix: String,
 
     /// Folder names under an hour holding Firehose error output, not events (repeatable).
@@ -145,6 +145,18 @@ pub(crate) struct HourlyArgs {
 pub(crate) enum CrashAt {
     BeforeManifest,
     AfterManifest,
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("{s:?} is not a rate between 0 and 1 (e.g. 0.05 for 5%)")),
+    }
+}
+
+fn non_empty(s: &str) -> Result<String, String> {
+    let t = s.trim().trim_matches('/');
+    if t.is_empty() { Err("must not be empty".into()) } else { Ok(t.to_owned()) }
 }
 
 pub(crate) fn parse_chrono(s: &str) -> Result<chrono::Duration, String> {
@@ -182,8 +194,10 @@ impl HourlyArgs {
             }),
             ..HourlyConfig::default()
         };
-        if !self.error_prefixes.is_empty() {
-            cfg.error_prefixes = self.error_prefixes.clone();
+        let error_prefixes: Vec<String> =
+            self.error_prefixes.iter().filter(|p| !p.trim().is_empty()).cloned().collect();
+        if !error_prefixes.is_empty() {
+            cfg.error_prefixes = error_prefixes;
         }
         if let Some(w) = self.workers {
             cfg.workers = w.max(1);

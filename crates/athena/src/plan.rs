@@ -300,10 +300,10 @@ mod tests {
     #[test]
     fn backward_compatibility() {
         let v1 = table(vec![("a", ColumnType::Utf8), ("s", ColumnType::Struct(vec![field("x", ColumnType::Int64)]))]);
-        let first = plan("db", "s3://b/l", &[v1.clone()], None, false).unwrap();
+        let first = plan("db", "s3://b/l", std::slice::from_ref(&v1), None, false).unwrap();
         assert_eq!(first.changes, [Change::CreateDatabase, Change::CreateTable { table: "silver_t".into() }]);
         // Re-running is a no-op.
-        assert!(plan("db", "s3://b/l", &[v1.clone()], Some(&first.applied), false).unwrap().is_empty());
+        assert!(plan("db", "s3://b/l", std::slice::from_ref(&v1), Some(&first.applied), false).unwrap().is_empty());
         // An added optional column is ADD COLUMNS.
         let mut v2 = v1.clone();
         v2.columns.push(field("b", ColumnType::Int64));
@@ -319,11 +319,11 @@ mod tests {
         assert!(matches!(&p.changes[0], Change::Recreate { reason, .. } if reason.contains("struct fields")));
         // Removing or retyping fails unless forced.
         let removed = table(vec![("s", ColumnType::Struct(vec![field("x", ColumnType::Int64)]))]);
-        let err = plan("db", "s3://b/l", &[removed.clone()], Some(&first.applied), false).unwrap_err();
+        let err = plan("db", "s3://b/l", std::slice::from_ref(&removed), Some(&first.applied), false).unwrap_err();
         assert!(err.to_string().contains("column a was removed"), "{err}");
         let retyped =
             table(vec![("a", ColumnType::Int64), ("s", ColumnType::Struct(vec![field("x", ColumnType::Int64)]))]);
-        let err = plan("db", "s3://b/l", &[retyped.clone()], Some(&first.applied), false).unwrap_err();
+        let err = plan("db", "s3://b/l", std::slice::from_ref(&retyped), Some(&first.applied), false).unwrap_err();
         assert!(err.to_string().contains("column a changed from string to bigint"), "{err}");
         let forced = plan("db", "s3://b/l", &[retyped], Some(&first.applied), true).unwrap();
         assert!(forced.statements[0].starts_with("DROP TABLE IF EXISTS `db`.`silver_t`"));

@@ -198,12 +198,10 @@ fn last_value_end(b: &[u8]) -> Option<usize> {
         match c {
             b'"' => in_string = true,
             b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                if depth > 0 {
-                    depth -= 1;
-                    if depth == 0 {
-                        last = Some(i + 1);
-                    }
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    last = Some(i + 1);
                 }
             }
             _ => {}

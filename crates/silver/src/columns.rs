@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn nested_values_build_and_roll_back() {
-        let cols = vec![
+        let cols = [
             col(
                 "s",
                 ColumnType::Struct(vec![col("A", ColumnType::Int64, true), col("t", ColumnType::Timestamp, true)]),

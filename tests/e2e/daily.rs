@@ -27,6 +27,8 @@ on_each_backend!(
     dedup_keeps_the_earliest_delivery_and_counts_the_rest,
     missing_hours_fail_the_day_unless_allowed,
     day_built_incomplete_is_rebuilt_once_complete,
+    quality_follows_a_reprocessed_hour,
+    silver_of_a_removed_schema_fails_cleanly_or_builds,
     gold_matches_a_reference_computation,
     rerun_is_skipped_force_is_identical_and_late_silver_is_caught_up,
     held_lease_exits_75_and_writes_nothing,
@@ -68,8 +70,7 @@ fn dedup_keeps_the_earliest_delivery_and_counts_the_rest(lake: TestLake) {
     // The manifest lists exactly the silver of the date and the files it wrote.
     let inputs: Vec<&str> = m["inputs"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
     assert_eq!(inputs, silver_keys_of(&lake, DAY), "manifest inputs");
-    let outputs: BTreeSet<&str> =
-        m["outputs"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
+    let outputs: BTreeSet<&str> = m["outputs"].as_array().unwrap().iter().map(|o| o["key"].as_str().unwrap()).collect();
     let gold_keys = gold_keys_of(&lake, DAY);
     assert_eq!(outputs, gold_keys.iter().map(String::as_str).collect(), "manifest outputs vs gold files");
     let expected_keys: Vec<String> = ["account", "lesson", "payment", "signup"]
@@ -98,7 +99,11 @@ fn dedup_keeps_the_earliest_delivery_and_counts_the_rest(lake: TestLake) {
         assert!(r.contains_key("arrival_hour"), "gold keeps arrival_hour: {r:?}");
         assert!(micros(&r["created_datetime"]) >= day_start(DAY) && micros(&r["created_datetime"]) < day_end(DAY));
     }
-    assert_eq!(micros(&row("dup-1")["arrival_hour"]), at(DAY, "05:00:00"), "dup-1 arrived at 05, 06 and 01 the next day");
+    assert_eq!(
+        micros(&row("dup-1")["arrival_hour"]),
+        at(DAY, "05:00:00"),
+        "dup-1 arrived at 05, 06 and 01 the next day"
+    );
     assert_eq!(micros(&row("key-1")["arrival_hour"]), at(DAY, "05:00:00"));
     assert_eq!(row("conf-1")["title"], "Past tense", "the earliest delivery (a.ndjson) wins the conflict");
     assert_eq!(row("float-1")["created_at"], json!(1795151000.25));
@@ -150,7 +155,8 @@ fn missing_hours_fail_the_day_unless_allowed(lake: TestLake) {
     for hour in DEDUP_HOURS {
         lake.hourly(&["--hour", hour, "--no-metrics"]).assert_exit(0);
     }
-    let missing: Vec<String> = hours_between(DAY_HOURS).into_iter().filter(|h| !DEDUP_HOURS.contains(&h.as_str())).collect();
+    let missing: Vec<String> =
+        hours_between(DAY_HOURS).into_iter().filter(|h| !DEDUP_HOURS.contains(&h.as_str())).collect();
     assert_eq!(missing.len(), 22);
 
     let failed = daily(&lake, &["--date", DAY]);
@@ -210,6 +216,48 @@ fn day_built_incomplete_is_rebuilt_once_complete(lake: TestLake) {
     assert_eq!((&q["records"], &q["quarantined"], &q["malformed_json"]), (&json!(16), &json!(2), &json!(2)), "{q}");
 }
 
+fn quality_follows_a_reprocessed_hour(lake: TestLake) {
+    put_daily_fixture(&lake, "dedup");
+    hourly_range(&lake, DAY_HOURS);
+    daily(&lake, &["--date", DAY]).assert_exit(0);
+    assert_eq!(quality_row(&lake, DAY)["records"], 15);
+
+    // Firehose delivers one more object to 12:00, all of it malformed: the hour is reprocessed, the
+    // day's silver does not change, its quality does.
+    lake.put("bronze/2026/11/20/12/late-garbage.ndjson", b"{not json\n[1,\n");
+    let rerun = lake.hourly(&["--hour", "2026-11-20T12", "--no-metrics"]);
+    rerun.assert_exit(0);
+    assert_eq!(rerun.summary_status("2026-11-20T12"), "committed");
+    assert_eq!(lake.manifest("2026-11-20T12").unwrap()["counts"]["quarantined"], 2);
+
+    let caught = daily(&lake, &["--catch-up", "--scheduled-time", "2026-11-21T03:15:00Z"]);
+    caught.assert_exit(0);
+    assert_eq!(
+        summary_dates(&caught),
+        [DAY],
+        "the day's daily_quality no longer matches its hourly manifests, so it is stale\n{caught}"
+    );
+    assert_eq!(quality_row(&lake, DAY), summed_quality(&lake, DAY));
+}
+
+fn silver_of_a_removed_schema_fails_cleanly_or_builds(lake: TestLake) {
+    put_daily_fixture(&lake, "dedup");
+    hourly_range(&lake, DAY_HOURS);
+    // The signup schema is retired after its events reached silver.
+    std::fs::remove_file(lake.schemas.join("signup.json")).unwrap();
+
+    let run = daily(&lake, &["--date", DAY]);
+    match run.status.code() {
+        Some(0) => {
+            assert_eq!(day_status(&run, DAY), "committed", "{run}");
+            Reference::compute(&lake, DAY).assert_matches(&lake);
+        }
+        Some(1 | 2) => assert!(error_line(&run).contains("signup"), "the error names the event type\n{run}"),
+        _ => panic!("neither built nor a clean failure\n{run}"),
+    }
+    assert!(lake.get(&format!("_locks/daily/{DAY}.lock")).is_none(), "the run released its lease");
+}
+
 fn gold_matches_a_reference_computation(lake: TestLake) {
     let bronze = generate(&Spec { day: DAY, seed: 7, events: 600, pad: 0, heavy: None });
     bronze.put(&lake);
@@ -246,8 +294,9 @@ fn rerun_is_skipped_force_is_identical_and_late_silver_is_caught_up(lake: TestLa
     assert_eq!(rebuilt["counts"], manifest["counts"]);
     assert_same_text("gold after --force (same keys, same rows)", &gold, &gold_text(&lake, DAY));
 
-    // Late silver for the day: arrival hour 03:00 of the day after next brings one new event and
-    // one more re-delivery. A file of an earlier attempt lies in the day's gold as well.
+    // Late silver for the day, after it was built: arrival hour 03:00 of the next day (past the
+    // completeness window) brings one new event and one more re-delivery. A file of an earlier
+    // attempt lies in the day's gold as well.
     let late = [
         r#"{"event_uuid": "late-2", "event_name": "lesson:started", "created_at": 1795216200, "lesson_id": "lesson-9", "title": "Numbers", "duration_minutes": 5}"#,
         r#"{"event_uuid": "dup-1", "event_name": "account:created", "created_at": 1795150900, "account_id": "acc-1", "email": "one@example.com", "name": "Mei Chen", "age": 31}"#,
@@ -257,7 +306,9 @@ fn rerun_is_skipped_force_is_identical_and_late_silver_is_caught_up(lake: TestLa
     lake.put(&orphan, &lake.get(&format!("gold/events/event_type=account/dt={DAY}/part-0.parquet")).unwrap());
     lake.hourly(&["--hour", "2026-11-21T03", "--no-metrics"]).assert_exit(0);
     assert!(
-        lake.keys(&format!("silver/event_type=lesson/dt={DAY}/")).iter().any(|k| k.ends_with("part-2026112103-0.parquet")),
+        lake.keys(&format!("silver/event_type=lesson/dt={DAY}/"))
+            .iter()
+            .any(|k| k.ends_with("part-2026112103-0.parquet")),
         "the late hour writes silver of {DAY}"
     );
 
@@ -299,9 +350,13 @@ fn held_lease_exits_75_and_writes_nothing(lake: TestLake) {
     assert_eq!(lake.written_keys(), before, "nothing written while another run holds the day");
     assert_eq!(lake.get(&key).unwrap(), lease, "the other run's lease is untouched");
 
-    // Once the holder is gone the day builds, and the run releases its own lease.
+    // Once the holder is gone the scheduled run (the day before its time) builds the day and
+    // releases its own lease.
     lake.delete(&key);
-    daily(&lake, &["--date", DAY]).assert_exit(0);
+    let scheduled = daily(&lake, &["--previous-day", "--scheduled-time", "2026-11-21T03:15:00Z"]);
+    scheduled.assert_exit(0);
+    assert_eq!(summary_dates(&scheduled), [DAY], "{scheduled}");
+    assert_eq!(day_status(&scheduled, DAY), "committed", "{scheduled}");
     assert!(lake.get(&key).is_none(), "the lease is released");
 }
 
@@ -312,7 +367,7 @@ fn small_memory_limit_still_builds_the_day(lake: TestLake) {
     lake.hourly(&["--from", DAY_HOURS.0, "--to", DAY_HOURS.1, "--parallel", "2", "--no-metrics"]).assert_exit(0);
     assert_nothing_quarantined(&lake);
 
-    let run = daily(&lake, &["--date", DAY, "--memory-limit", "16MiB"]);
+    let run = daily(&lake, &["--date", DAY, "--memory-limit", "48MiB"]);
     run.assert_exit(0);
     assert_eq!(day_status(&run, DAY), "committed", "{run}");
     let reference = Reference::compute(&lake, DAY);
@@ -326,7 +381,8 @@ fn backfill_builds_each_day_and_dry_run_writes_nothing(lake: TestLake) {
     generate(&Spec { day: next, seed: 22, events: 150, pad: 0, heavy: None }).put(&lake);
     lake.hourly(&["--from", "2026-11-20T00", "--to", "2026-11-22T02", "--parallel", "2", "--no-metrics"])
         .assert_exit(0);
-    let before: Vec<(String, Vec<u8>)> = lake.written_keys().into_iter().map(|k| (k.clone(), lake.get(&k).unwrap())).collect();
+    let before: Vec<(String, Vec<u8>)> =
+        lake.written_keys().into_iter().map(|k| (k.clone(), lake.get(&k).unwrap())).collect();
 
     let dry = daily(&lake, &["--from", DAY, "--to", "2026-11-22", "--dry-run"]);
     dry.assert_exit(0);
@@ -334,7 +390,8 @@ fn backfill_builds_each_day_and_dry_run_writes_nothing(lake: TestLake) {
         assert!(dry.stdout.lines().any(|l| l.starts_with(d)), "the plan lists {d}\n{dry}");
     }
     assert!(!dry.stdout.contains("2026-11-22"), "--to is exclusive\n{dry}");
-    let after: Vec<(String, Vec<u8>)> = lake.written_keys().into_iter().map(|k| (k.clone(), lake.get(&k).unwrap())).collect();
+    let after: Vec<(String, Vec<u8>)> =
+        lake.written_keys().into_iter().map(|k| (k.clone(), lake.get(&k).unwrap())).collect();
     assert!(before == after, "--dry-run wrote or changed something: {:?}", lake.written_keys());
 
     let run = daily(&lake, &["--from", DAY, "--to", "2026-11-22", "--parallel", "2"]);
@@ -361,6 +418,8 @@ struct Reference {
     silver_rows: usize,
     duplicates: usize,
     conflicts: usize,
+    /// (event type, id) of every id delivered with conflicting content.
+    conflicting: BTreeSet<(String, String)>,
     /// Event type → the kept rows without `source_key`/`source_line`, canonical JSON, sorted.
     gold: BTreeMap<String, Vec<String>>,
     /// `daily_event_counts` rows (times in µs), by (event type, event name).
@@ -400,9 +459,10 @@ impl Reference {
         };
         let end = day_end(date);
         let (mut duplicates, mut conflicts) = (0, 0);
+        let mut conflicting = BTreeSet::new();
         let mut gold: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut stats: BTreeMap<(String, String), NameStats> = BTreeMap::new();
-        for ((event_type, _), mut rows) in deliveries {
+        for ((event_type, id), mut rows) in deliveries {
             rows.sort_by_key(|r| {
                 (micros(&r["arrival_hour"]), r["source_key"].as_str().unwrap().to_owned(), r["source_line"].as_i64())
             });
@@ -423,6 +483,7 @@ impl Reference {
                 } else {
                     conflicts += 1;
                     s.conflicts += 1;
+                    conflicting.insert((event_type.clone(), id.clone()));
                 }
             }
             gold.entry(event_type.clone()).or_default().push(without(kept, &["source_key", "source_line"]));
@@ -443,6 +504,7 @@ impl Reference {
             silver_rows,
             duplicates,
             conflicts,
+            conflicting,
             gold,
             counts,
             quality: summed_quality(lake, date),
@@ -465,9 +527,17 @@ impl Reference {
                 (t, rows)
             })
             .collect();
-        assert_eq!(actual.keys().collect::<Vec<_>>(), self.gold.keys().collect::<Vec<_>>(), "gold event types of {date}");
+        assert_eq!(
+            actual.keys().collect::<Vec<_>>(),
+            self.gold.keys().collect::<Vec<_>>(),
+            "gold event types of {date}"
+        );
         for (t, rows) in &self.gold {
-            assert_same_text(&format!("gold rows of {t} on {date} vs the reference"), &rows.join("\n"), &actual[t].join("\n"));
+            assert_same_text(
+                &format!("gold rows of {t} on {date} vs the reference"),
+                &rows.join("\n"),
+                &actual[t].join("\n"),
+            );
         }
         let counts = event_counts(lake, date);
         assert_same_text(
@@ -484,8 +554,14 @@ impl Reference {
                    "conflicts": self.conflicts, "by_event_type": by_type}),
             "manifest counts of {date}"
         );
+        // A few examples, each naming an id that really has conflicting deliveries.
         let examples = m["conflict_examples"].as_array().unwrap();
-        assert_eq!(examples.len(), self.conflicts.min(5), "conflict examples of {date}: {examples:?}");
+        assert_eq!(examples.is_empty(), self.conflicts == 0, "conflict examples of {date}: {examples:?}");
+        assert!(examples.len() <= self.conflicts.min(20), "conflict examples of {date}: {examples:?}");
+        for ex in examples {
+            let at = (ex["event_type"].as_str().unwrap().to_owned(), ex["event_id"].as_str().unwrap().to_owned());
+            assert!(self.conflicting.contains(&at), "{ex} names no conflicting id of {date}");
+        }
     }
 }
 
@@ -598,7 +674,14 @@ fn generate(spec: &Spec<'_>) -> Bronze {
             _ => rng.below(86_400) as i64,
         };
         let id = if name == "payment:refund:issued" {
-            format!("{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}", spec.seed, i >> 12, i & 0xfff, rng.below(4096), rng.next() >> 16)
+            format!(
+                "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+                spec.seed,
+                i >> 12,
+                i & 0xfff,
+                rng.below(4096),
+                rng.next() >> 16
+            )
         } else {
             format!("g{}-{i}", spec.seed)
         };
@@ -611,7 +694,13 @@ fn generate(spec: &Spec<'_>) -> Bronze {
         let first = (offset.div_euclid(3600).clamp(0, 25) + rng.below(2) as i64).min(25);
         let later = |rng: &mut Rng| first + rng.below((26 - first) as u64) as i64;
         let mut deliveries = vec![(first, original.clone())];
-        let extra = if rng.chance(25) { 1 } else if rng.chance(5) { 2 } else { 0 };
+        let extra = if rng.chance(25) {
+            1
+        } else if rng.chance(5) {
+            2
+        } else {
+            0
+        };
         for _ in 0..extra {
             deliveries.push((later(&mut rng), original.clone()));
         }
@@ -691,7 +780,10 @@ fn variant(original: &Value, rng: &mut Rng, pad: usize) -> Value {
             _ => v["title"] = json!(format!("{}!", v["title"].as_str().unwrap())),
         },
         "lesson:completed" => match rng.below(2) {
-            0 => v["completion_status"] = json!(if v["completion_status"] == "completed" { "abandoned" } else { "completed" }),
+            0 => {
+                v["completion_status"] =
+                    json!(if v["completion_status"] == "completed" { "abandoned" } else { "completed" })
+            }
             // Another event name of the same type under the same id.
             _ => v = event("lesson:started", v["event_uuid"].as_str().unwrap(), &original["created_at"], rng, pad),
         },
@@ -731,7 +823,7 @@ fn hours_between((from, to): (&str, &str)) -> Vec<String> {
     (start..end).map(|h| DateTime::from_timestamp(h * 3600, 0).unwrap().format("%Y-%m-%dT%H").to_string()).collect()
 }
 
-/// Uploads `tests/fixtures/daily/<case>/**` (all but README.md) to `bronze/**`.
+/// Uploads `tests/fixtures/daily/<case>/**` to `bronze/**`, byte for byte.
 pub(crate) fn put_daily_fixture(lake: &TestLake, case: &str) {
     fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         for entry in std::fs::read_dir(dir).unwrap() {
@@ -830,10 +922,11 @@ fn gold_text(lake: &TestLake, date: &str) -> String {
     out
 }
 
-/// `daily_event_counts` of `date`, times as µs since the epoch.
+/// `daily_event_counts` of `date` by (event type, event name), times as µs since the epoch.
 fn event_counts(lake: &TestLake, date: &str) -> Vec<Value> {
     let file = read_parquet(lake, &format!("gold/daily_event_counts/dt={date}/part-0.parquet"));
-    file.rows()
+    let mut rows: Vec<Value> = file
+        .rows()
         .into_iter()
         .map(|mut r| {
             for t in ["first_event_time", "last_event_time"] {
@@ -842,7 +935,9 @@ fn event_counts(lake: &TestLake, date: &str) -> Vec<Value> {
             }
             Value::Object(r)
         })
-        .collect()
+        .collect();
+    rows.sort_by_key(|r| (r["event_type"].as_str().map(str::to_owned), r["event_name"].as_str().map(str::to_owned)));
+    rows
 }
 
 /// The one row of `daily_quality` of `date`.

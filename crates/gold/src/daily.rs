@@ -96,8 +96,9 @@ pub async fn silver_inputs(lake: &Lake, date: NaiveDate) -> Result<Vec<InputObje
     Ok(out)
 }
 
-/// Dates in `[from, to]` whose gold is stale: a daily manifest exists but silver changed since.
-pub async fn stale_days(lake: &Lake, from: NaiveDate, to: NaiveDate) -> Result<Vec<NaiveDate>> {
+/// Dates in `[from, to]` whose gold is stale: a daily manifest exists but silver or an hourly run
+/// of its completeness window changed since.
+pub async fn stale_days(lake: &Lake, from: NaiveDate, to: NaiveDate, lateness: Duration) -> Result<Vec<NaiveDate>> {
     let dir = Path::from_iter([layout::MANIFESTS, "daily"]);
     let mut stale = Vec::new();
     for meta in lake.list(&dir).await? {
@@ -114,7 +115,8 @@ pub async fn stale_days(lake: &Lake, from: NaiveDate, to: NaiveDate) -> Result<V
         }
         let manifest: Option<DailyManifest> = read_manifest(lake, &ManifestKey::Daily(date)).await?;
         if let Some(m) = manifest
-            && m.inputs != silver_inputs(lake, date).await?
+            && (m.inputs != silver_inputs(lake, date).await?
+                || m.hourly_runs != hourly_runs(lake, date, lateness).await?)
         {
             stale.push(date);
         }
@@ -150,6 +152,21 @@ pub async fn missing_hours(lake: &Lake, date: NaiveDate, lateness: Duration) -> 
     Ok(Hour::range(start, end).filter(|h| !present.contains(h)).collect())
 }
 
+/// Run id of every hourly manifest in the completeness window of `date`.
+pub async fn hourly_runs(lake: &Lake, date: NaiveDate, lateness: Duration) -> Result<BTreeMap<String, String>> {
+    let start = Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    let end_micros = start.start_micros() + 86_400_000_000 + lateness.num_microseconds().unwrap_or(0);
+    let end = Hour::of_micros(end_micros - 1).next();
+    let mut runs = BTreeMap::new();
+    for hour in Hour::range(start, end) {
+        let m: Option<HourlyManifest> = read_manifest(lake, &ManifestKey::Hourly(hour)).await?;
+        if let Some(m) = m {
+            runs.insert(hour.to_string(), m.run_id);
+        }
+    }
+    Ok(runs)
+}
+
 /// Builds gold for `date` under its lease.
 pub async fn run_day(
     lake: &Lake,
@@ -179,9 +196,11 @@ async fn run_locked(
     let inputs = silver_inputs(lake, date).await?;
     let manifest_key = ManifestKey::Daily(date);
     let previous: Option<DailyManifest> = read_manifest(lake, &manifest_key).await?;
+    let runs = hourly_runs(lake, date, cfg.lateness).await?;
     if let Some(prev) = previous.clone()
         && !cfg.force
         && prev.inputs == inputs
+        && prev.hourly_runs == runs
         && prev.schema_fingerprint == registry.fingerprint()
     {
         let removed = remove_stale(lake, date, &prev.outputs).await?;
@@ -201,7 +220,7 @@ async fn run_locked(
     let mut outputs = Vec::new();
     let types: BTreeSet<String> = inputs
         .iter()
-        .filter_map(|i| i.key.split('/').nth(1).and_then(|s| s.strip_prefix("event_type=")).map(str::to_owned))
+        .filter_map(|i| i.key.split('/').nth(1).and_then(|s| s.strip_prefix("event_type=")).map(percent_decode))
         .collect();
     for event_type in types {
         let out = dedup_type(&session, lake, &registry, &event_type, date, cfg, &handle).await?;
@@ -239,6 +258,7 @@ async fn run_locked(
         schema_fingerprint: registry.fingerprint().into(),
         inputs,
         missing_hours: missing.iter().map(ToString::to_string).collect(),
+        hourly_runs: runs,
         counts,
         conflict_examples: examples,
         quality,
@@ -274,6 +294,25 @@ async fn quality_of(lake: &Lake, date: NaiveDate) -> Result<Counts> {
         }
     }
     Ok(total)
+}
+
+/// A path segment as written (object_store percent-encodes unusual characters).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 /// Per event name aggregates of one day.
@@ -376,15 +415,22 @@ async fn dedup_type(
         };
         let n = batch.num_rows();
         out.silver_rows += n as u64;
-        let rn = batch.column(i_rn).as_primitive::<UInt64Type>();
-        let h = batch.column(i_h).as_primitive::<UInt64Type>();
-        let h0 = batch.column(i_h0).as_primitive::<UInt64Type>();
-        let names = batch.column(i_name).as_string::<i32>();
-        let ids = batch.column(i_id).as_string::<i32>();
-        let created = batch.column(i_created).as_primitive::<TimestampMicrosecondType>();
-        let arrival = batch.column(i_arrival).as_primitive::<TimestampMicrosecondType>();
-        let keys = batch.column(i_key).as_string::<i32>();
-        let lines = batch.column(i_line).as_primitive::<Int64Type>();
+        let unexpected = |what: &str| Error::Internal(format!("silver of {event_type}: {what} has an unexpected type"));
+        let rn = batch.column(i_rn).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row number"))?;
+        let h = batch.column(i_h).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
+        let h0 = batch.column(i_h0).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
+        let names = batch.column(i_name).as_string_opt::<i32>().ok_or_else(|| unexpected("event name"))?;
+        let ids = batch.column(i_id).as_string_opt::<i32>().ok_or_else(|| unexpected("event id"))?;
+        let created = batch
+            .column(i_created)
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| unexpected("created_datetime"))?;
+        let arrival = batch
+            .column(i_arrival)
+            .as_primitive_opt::<TimestampMicrosecondType>()
+            .ok_or_else(|| unexpected("arrival_hour"))?;
+        let keys = batch.column(i_key).as_string_opt::<i32>().ok_or_else(|| unexpected("source_key"))?;
+        let lines = batch.column(i_line).as_primitive_opt::<Int64Type>().ok_or_else(|| unexpected("source_line"))?;
         let mut keep = Vec::with_capacity(n);
         for r in 0..n {
             let name = names.value(r);

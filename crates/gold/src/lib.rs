@@ -35,8 +35,8 @@ mod row_hash;
 mod session;
 
 pub use daily::{
-    DailyConfig, DailyOutcome, DayStatus, QUALITY_REASONS, event_counts_schema, missing_hours, quality_schema, run_day,
-    silver_inputs, stale_days,
+    DailyConfig, DailyOutcome, DayStatus, QUALITY_REASONS, event_counts_schema, hourly_runs, missing_hours,
+    quality_schema, run_day, silver_inputs, stale_days,
 };
 pub use error::{Error, Result};
 pub use session::{LakeSession, SessionOptions, quote};

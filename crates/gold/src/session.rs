@@ -46,10 +46,25 @@ impl LakeSession {
             runtime = runtime.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
         }
         let runtime = runtime.build_arc()?;
-        let config = SessionConfig::new()
-            .with_target_partitions(options.target_partitions.max(1))
+        let partitions = options.target_partitions.max(1);
+        let mut config = SessionConfig::new()
+            .with_target_partitions(partitions)
             .with_information_schema(true)
-            .set_bool("datafusion.execution.parquet.pushdown_filters", true);
+            .set_bool("datafusion.execution.parquet.pushdown_filters", true)
+            // Plain Utf8, as the writers produce, also for tables whose schema is inferred.
+            .set_bool("datafusion.execution.parquet.schema_force_view_types", false);
+        if let Some(limit) = options.memory_limit {
+            // Each sort reserves memory for its merge up front; keep that a fraction of the limit
+            // so small limits spill instead of failing.
+            let reservation = (limit / (4 * partitions)).clamp(64 << 10, 10 << 20);
+            config = config
+                .set_usize("datafusion.execution.sort_spill_reservation_bytes", reservation)
+                .set_usize("datafusion.execution.sort_in_place_threshold_bytes", reservation);
+            // Smaller batches let a small budget hold the batches a merge keeps per spill file.
+            if limit < (1 << 30) {
+                config = config.with_batch_size(1024);
+            }
+        }
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         ctx.register_udf(RowHash::udf());
         if let Some(rest) = lake.url().strip_prefix("s3://") {

@@ -131,6 +131,9 @@ pub struct DailyManifest {
     pub inputs: Vec<InputObject>,
     /// Arrival hours of the completeness window without an hourly manifest.
     pub missing_hours: Vec<String>,
+    /// Run id of each hourly manifest of the completeness window: a rerun hour makes the day stale.
+    #[serde(default)]
+    pub hourly_runs: BTreeMap<String, String>,
     pub counts: DailyCounts,
     /// A few conflicting deliveries, to start an investigation from.
     pub conflict_examples: Vec<ConflictExample>,

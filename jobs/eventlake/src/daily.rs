@@ -122,7 +122,7 @@ async fn days(args: &DailyArgs, lake: &Lake) -> anyhow::Result<Vec<NaiveDate>> {
     }
     if args.catch_up {
         let from = today - Duration::days(args.catch_up_days.max(1));
-        days.extend(stale_days(lake, from, today).await?);
+        days.extend(stale_days(lake, from, today, args.lateness).await?);
     }
     Ok(days.into_iter().collect())
 }
@@ -278,10 +278,30 @@ async fn run_days(
             }
             Err(e) if e.is_lease_held() => {
                 eprintln!("error: {date}: {e}; another run is building this day (exit 75, retry later)");
+                table.row([
+                    date.to_string(),
+                    "lease held".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    format!("{secs:.2}"),
+                ]);
                 code = code.worst(ExitCode::LeaseHeld);
             }
             Err(e) => {
                 eprintln!("error: {date}: {e}");
+                table.row([
+                    date.to_string(),
+                    "FAILED".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    format!("{secs:.2}"),
+                ]);
                 code = code.worst(ExitCode::Failure);
             }
         }

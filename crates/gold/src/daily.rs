@@ -125,46 +125,47 @@ pub async fn stale_days(lake: &Lake, from: NaiveDate, to: NaiveDate, lateness: D
     Ok(stale)
 }
 
-/// Arrival hours of the completeness window of `date` that have no hourly manifest.
-pub async fn missing_hours(lake: &Lake, date: NaiveDate, lateness: Duration) -> Result<Vec<Hour>> {
-    let start = Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+/// The first arrival hour of `date`.
+fn day_start(date: NaiveDate) -> Hour {
+    Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+}
+
+/// Arrival hours `[D 00:00, D+1 00:00 + lateness)` that must have run before `date` is complete.
+fn completeness_window(date: NaiveDate, lateness: Duration) -> (Hour, Hour) {
+    let start = day_start(date);
     let end_micros = start.start_micros() + 86_400_000_000 + lateness.num_microseconds().unwrap_or(0);
-    let end = Hour::of_micros(end_micros - 1).next();
-    let mut present = BTreeSet::new();
-    let mut day = date;
-    while day <= end.prev().date() {
-        for meta in lake.list(&ManifestKey::hourly_dir(day)).await? {
-            if let Some(h) = meta
-                .location
-                .filename()
-                .and_then(|n| n.strip_prefix("hour="))
-                .and_then(|n| n.strip_suffix(".json"))
-                .and_then(|h| format!("{}T{h}", day.format("%Y-%m-%d")).parse::<Hour>().ok())
-            {
-                present.insert(h);
-            }
-        }
-        match day.succ_opt() {
-            Some(d) => day = d,
-            None => break,
+    (start, Hour::of_micros(end_micros - 1).next())
+}
+
+/// The hourly manifests of the completeness window of `date`, by arrival hour.
+async fn window_manifests(lake: &Lake, date: NaiveDate, lateness: Duration) -> Result<BTreeMap<Hour, HourlyManifest>> {
+    let (start, end) = completeness_window(date, lateness);
+    let mut found = BTreeMap::new();
+    for hour in Hour::range(start, end) {
+        if let Some(m) = read_manifest::<HourlyManifest>(lake, &ManifestKey::Hourly(hour)).await? {
+            found.insert(hour, m);
         }
     }
-    Ok(Hour::range(start, end).filter(|h| !present.contains(h)).collect())
+    Ok(found)
+}
+
+fn runs_of(manifests: &BTreeMap<Hour, HourlyManifest>) -> BTreeMap<String, String> {
+    manifests.iter().map(|(h, m)| (h.to_string(), m.run_id.clone())).collect()
+}
+
+fn missing_of(manifests: &BTreeMap<Hour, HourlyManifest>, date: NaiveDate, lateness: Duration) -> Vec<Hour> {
+    let (start, end) = completeness_window(date, lateness);
+    Hour::range(start, end).filter(|h| !manifests.contains_key(h)).collect()
+}
+
+/// Arrival hours of the completeness window of `date` that have no hourly manifest.
+pub async fn missing_hours(lake: &Lake, date: NaiveDate, lateness: Duration) -> Result<Vec<Hour>> {
+    Ok(missing_of(&window_manifests(lake, date, lateness).await?, date, lateness))
 }
 
 /// Run id of every hourly manifest in the completeness window of `date`.
 pub async fn hourly_runs(lake: &Lake, date: NaiveDate, lateness: Duration) -> Result<BTreeMap<String, String>> {
-    let start = Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
-    let end_micros = start.start_micros() + 86_400_000_000 + lateness.num_microseconds().unwrap_or(0);
-    let end = Hour::of_micros(end_micros - 1).next();
-    let mut runs = BTreeMap::new();
-    for hour in Hour::range(start, end) {
-        let m: Option<HourlyManifest> = read_manifest(lake, &ManifestKey::Hourly(hour)).await?;
-        if let Some(m) = m {
-            runs.insert(hour.to_string(), m.run_id);
-        }
-    }
-    Ok(runs)
+    Ok(runs_of(&window_manifests(lake, date, lateness).await?))
 }
 
 /// Builds gold for `date` under its lease.
@@ -196,7 +197,8 @@ async fn run_locked(
     let inputs = silver_inputs(lake, date).await?;
     let manifest_key = ManifestKey::Daily(date);
     let previous: Option<DailyManifest> = read_manifest(lake, &manifest_key).await?;
-    let runs = hourly_runs(lake, date, cfg.lateness).await?;
+    let manifests = window_manifests(lake, date, cfg.lateness).await?;
+    let runs = runs_of(&manifests);
     if let Some(prev) = previous.clone()
         && !cfg.force
         && prev.inputs == inputs
@@ -206,11 +208,11 @@ async fn run_locked(
         let removed = remove_stale(lake, date, &prev.outputs).await?;
         return Ok(DailyOutcome { date, status: DayStatus::Skipped, manifest: prev, removed });
     }
-    let missing = missing_hours(lake, date, cfg.lateness).await?;
+    let missing = missing_of(&manifests, date, cfg.lateness);
     if !missing.is_empty() && !cfg.allow_incomplete {
         return Err(Error::Incomplete { date: date_text, missing: missing.iter().map(ToString::to_string).collect() });
     }
-    let quality = quality_of(lake, date).await?;
+    let quality = quality_of(&manifests, date);
 
     let session = LakeSession::new(lake, cfg.session)?;
     let handle = Handle::current();
@@ -275,25 +277,22 @@ async fn run_locked(
 }
 
 /// Sums the hourly manifests of the date's 24 arrival hours.
-async fn quality_of(lake: &Lake, date: NaiveDate) -> Result<Counts> {
-    let start = Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+fn quality_of(manifests: &BTreeMap<Hour, HourlyManifest>, date: NaiveDate) -> Counts {
+    let start = day_start(date);
     let mut total = Counts::default();
-    for hour in Hour::range(start, Hour::from_index(start.index() + 24)) {
-        let m: Option<HourlyManifest> = read_manifest(lake, &ManifestKey::Hourly(hour)).await?;
-        if let Some(m) = m {
-            total.records += m.counts.records;
-            total.valid += m.counts.valid;
-            total.quarantined += m.counts.quarantined;
-            total.bytes += m.counts.bytes;
-            for (k, v) in m.counts.by_event_name {
-                *total.by_event_name.entry(k).or_default() += v;
-            }
-            for (k, v) in m.counts.by_reason {
-                *total.by_reason.entry(k).or_default() += v;
-            }
+    for m in Hour::range(start, Hour::from_index(start.index() + 24)).filter_map(|h| manifests.get(&h)) {
+        total.records += m.counts.records;
+        total.valid += m.counts.valid;
+        total.quarantined += m.counts.quarantined;
+        total.bytes += m.counts.bytes;
+        for (k, v) in &m.counts.by_event_name {
+            *total.by_event_name.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &m.counts.by_reason {
+            *total.by_reason.entry(k.clone()).or_default() += v;
         }
     }
-    Ok(total)
+    total
 }
 
 /// A path segment as written (object_store percent-encodes unusual characters).
@@ -367,8 +366,7 @@ async fn dedup_type(
     let df = session.ctx.sql(&sql).await?;
     let mut stream = df.execute_stream().await?;
 
-    let day_end =
-        Hour::containing(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc()).start_micros() + 86_400_000_000;
+    let day_end = day_start(date).start_micros() + 86_400_000_000;
     let gold_schema = Arc::new(Schema::new(
         gold_cols.iter().filter_map(|c| table_schema.field_with_name(c).ok().cloned()).collect::<Vec<Field>>(),
     ));

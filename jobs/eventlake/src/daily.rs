@@ -1,7 +1,6 @@
 //! `eventlake daily`: silver → deduplicated gold for event dates, with late data caught up.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -15,10 +14,9 @@ use eventlake_runtime::ExitCode;
 use eventlake_runtime::metrics::{Metric, emf_record};
 use eventlake_runtime::size::parse_size;
 use futures::StreamExt;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::hourly::{SchemaArgs, parse_chrono};
-use crate::summary::Table;
+use crate::summary::{Table, progress_bar};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("days").required(true).multiple(true).args(["date", "from", "previous_day", "catch_up"])))]
@@ -182,16 +180,7 @@ async fn run_days(
     cfg: &DailyConfig,
     args: &DailyArgs,
 ) -> ExitCode {
-    let bar = if days.len() > 1 && std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(days.len() as u64), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} daily [{bar:30}] {pos}/{len} days, {elapsed} elapsed, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress_bar("daily", days.len(), "days");
     let mut results: Vec<(NaiveDate, Result<DailyOutcome, eventlake_gold::Error>, f64)> =
         futures::stream::iter(days.iter().copied())
             .map(|date| {

@@ -1,6 +1,5 @@
 //! `eventlake hourly`: bronze arrival hours → silver + quarantine, one hour or a backfill range.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,9 +15,8 @@ use eventlake_runtime::duration::parse_duration;
 use eventlake_runtime::metrics::{Metric, emf_record};
 use eventlake_silver::{CrashPoint, HourStatus, HourlyConfig, HourlyOutcome, plan_hour, run_hour};
 use futures::StreamExt;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::summary::Table;
+use crate::summary::{Table, progress_bar};
 
 /// Schema registry flags shared by every job that reads events.
 #[derive(Debug, Clone, Args)]
@@ -265,16 +263,7 @@ pub(crate) async fn run_hours(
     cfg: &HourlyConfig,
     args: &HourlyArgs,
 ) -> (ExitCode, Vec<HourlyOutcome>) {
-    let bar = if hours.len() > 1 && std::io::stderr().is_terminal() {
-        let bar = ProgressBar::with_draw_target(Some(hours.len() as u64), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} hourly [{bar:30}] {pos}/{len} hours, {elapsed} elapsed, eta {eta}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = progress_bar("hourly", hours.len(), "hours");
     let results: Vec<(Hour, Result<HourlyOutcome, eventlake_silver::Error>, f64)> =
         futures::stream::iter(hours.iter().copied())
             .map(|hour| {

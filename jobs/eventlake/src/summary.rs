@@ -1,4 +1,19 @@
-//! Plain-text summary tables for the end of a run.
+//! What a run over a range shows a person: a progress bar on a terminal and a summary table.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// A progress bar over `len` units (`hours`, `days`) on a terminal; hidden otherwise or for one unit.
+pub(crate) fn progress_bar(job: &str, len: usize, unit: &str) -> ProgressBar {
+    if len <= 1 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
+    let template = format!("{{spinner}} {job} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, eta {{eta}}");
+    bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
 
 /// A table with a header row, rendered with aligned columns.
 pub(crate) struct Table {

@@ -1,8 +1,10 @@
 //! The commands around the hourly job: `validate` (what schema authors run) and `demo`.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Value, json};
 
-use crate::support::{eventlake, fixtures_dir, run};
+use crate::support::{Backend, TestLake, eventlake, fixtures_dir, run};
 
 fn validate(args: &[&str]) -> crate::support::Run {
     let mut cmd = eventlake();
@@ -46,6 +48,57 @@ fn validate_exit_codes() {
     validate(&["--schemas", "schemas", "validate/no-such-file.ndjson"]).assert_exit(2);
     validate(&["--schemas", "no-such-folder", "validate/valid.ndjson"]).assert_exit(2);
     validate(&["--schemas", "schemas"]).assert_exit(2);
+}
+
+/// `validate` and `hourly` give every record the same verdict: run over the same hostile fixtures
+/// (every input shape, a late event, two arrival hours), each record `validate` rejects is
+/// quarantined by the hourly job with the same reason and pointer, and each it accepts is in silver.
+#[test]
+fn validate_and_hourly_agree_on_every_record() {
+    for (case, from, to) in [
+        ("bad_input", "2026-11-20T11", "2026-11-20T12"),
+        ("lateness", "2026-11-20T11", "2026-11-20T12"),
+        ("sample", "2026-11-20T05", "2026-11-20T07"),
+    ] {
+        let lake = TestLake::create(Backend::Local, &format!("agree-{case}")).unwrap();
+        lake.put_bronze(case);
+        lake.hourly(&["--from", from, "--to", to, "--no-metrics"]).assert_exit(0);
+        // (object key, line) -> (reason, pointer) of every quarantined record.
+        let quarantined: BTreeMap<(String, u64), (String, String)> = lake
+            .quarantine()
+            .into_iter()
+            .map(|(_, l)| {
+                let at = (l["source_key"].as_str().unwrap().to_owned(), l["line"].as_u64().unwrap());
+                (at, (l["reason"].as_str().unwrap().to_owned(), l["pointer"].as_str().unwrap().to_owned()))
+            })
+            .collect();
+        let mut records: i64 = 0;
+        let mut rejected = BTreeMap::new();
+        let hours: Vec<String> = lake.keys("_manifests/hourly/").into_iter().collect();
+        assert!(!hours.is_empty(), "{case}: no manifest");
+        for manifest_key in hours {
+            let manifest: Value = serde_json::from_slice(&lake.get(&manifest_key).unwrap()).unwrap();
+            records += manifest["counts"]["records"].as_i64().unwrap();
+            for input in manifest["inputs"].as_array().unwrap() {
+                let key = input["key"].as_str().unwrap();
+                let file = format!("bronze/{case}/{}", key.strip_prefix("bronze/").unwrap());
+                let out = validate(&["--schemas", "schemas", "--format", "json", &file]);
+                assert!(matches!(out.status.code(), Some(0 | 1)), "{out}");
+                for line in out.stdout.lines() {
+                    let v: Value = serde_json::from_str(line).unwrap();
+                    records -= 1;
+                    if v["valid"] == false {
+                        let at = (key.to_owned(), v["line"].as_u64().unwrap());
+                        let verdict = (v["reason"].as_str().unwrap().to_owned(), v["pointer"].as_str().unwrap().to_owned());
+                        rejected.insert(at, verdict);
+                    }
+                }
+            }
+        }
+        assert_eq!(records, 0, "{case}: validate and hourly read the same records");
+        assert_eq!(rejected, quarantined, "{case}: validate's rejections vs the hourly job's quarantine");
+        assert!(!quarantined.is_empty(), "{case}: the fixture has rejected records");
+    }
 }
 
 #[test]

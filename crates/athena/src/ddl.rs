@@ -2,7 +2,7 @@
 //! backticked, every string literal escaped; nothing from the data reaches the SQL unchecked.
 
 use eventlake_contract::{Column, ColumnType};
-use eventlake_gold::catalog::{CatalogTable, PartitionKind, TableFormat};
+use eventlake_lake::catalog::{CatalogTable, PartitionKind, TableFormat};
 
 use crate::error::{Error, Result};
 
@@ -174,7 +174,7 @@ mod tests {
 
     use chrono::NaiveDate;
     use eventlake_contract::{Registry, RegistryOptions};
-    use eventlake_gold::catalog::catalog;
+    use eventlake_lake::catalog::catalog;
     use eventlake_lake::layout::{DailyFile, GoldFile, Hour, QuarantineFile, SilverPartition};
 
     use super::*;

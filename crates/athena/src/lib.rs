@@ -4,9 +4,11 @@
 //! data, so tables never drift from the files.
 //!
 //! ```text
-//!   Registry ──► catalog (eventlake-gold) ──► ddl::create_table … ──► plan (vs _schema_history) ──► Athena
+//!   Registry ──► catalog (eventlake-lake) ──► ddl::create_table … ──► plan (vs _schema_history) ──► Athena
 //!                                                                                 └─► --print / --plan
 //! ```
+//!
+//! It depends on the contract and the lake only: printing DDL compiles no query engine.
 //!
 //! ```
 //! use eventlake_athena::ddl::{check_identifier, literal};

@@ -12,15 +12,12 @@
 use serde::{Deserialize, Serialize};
 
 use eventlake_contract::ColumnType;
-use eventlake_gold::catalog::CatalogTable;
+use eventlake_lake::catalog::CatalogTable;
 use eventlake_lake::Lake;
 use object_store::path::Path;
 
 use crate::ddl;
 use crate::error::{Error, Result};
-
-/// Folder of applied catalogs.
-pub const HISTORY: &str = "_schema_history";
 
 /// One table as it was applied.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,7 +79,7 @@ impl Plan {
 }
 
 fn history_key(database: &str) -> Path {
-    Path::from_iter([HISTORY.to_owned(), format!("athena-{database}.json")])
+    eventlake_lake::layout::schema_history(database)
 }
 
 /// The catalog last applied to `database`, if any.
@@ -275,7 +272,7 @@ fn strip_columns(ddl: &str) -> String {
 #[cfg(test)]
 mod tests {
     use eventlake_contract::Column;
-    use eventlake_gold::catalog::{Partition, PartitionKind, TableFormat};
+    use eventlake_lake::catalog::{Partition, PartitionKind, TableFormat};
 
     use super::*;
 

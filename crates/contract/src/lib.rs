@@ -9,7 +9,12 @@
 //!                                    ├─ columns:  what are its Parquet columns? (types::ColumnType::arrow)
 //!                                    └─ Athena:   what does its table say? (types::ColumnType::athena)
 //!                        └──────► EventTable (one per event type = first segment of the name)
+//!
+//!   framed record ──► accept::Acceptor::accept ──► Ok: a row in rows::RowsBuilder (Arrow)
+//!                                               └► Err: Rejection { reason: Reason, detail, pointer, … }
 //! ```
+//!
+//! `accept` is the one verdict: the hourly job quarantines exactly what `eventlake validate` rejects.
 //!
 //! Objects are closed by default: a field the schema does not declare is invalid at every depth.
 //! Records are parsed by a strict parser ([`json`]) that rejects duplicate keys and keeps byte spans.
@@ -27,15 +32,18 @@
 //! assert_eq!(errors[0].to_string(), r#"/address/number: expected integer, got string "3""#);
 //! ```
 
+pub mod accept;
 pub mod error;
 pub mod format;
 pub mod json;
 pub mod records;
 pub mod registry;
+pub mod rows;
 pub mod schema;
 pub mod types;
 pub mod validate;
 
+pub use accept::{Acceptor, Reason, Rejection};
 pub use error::{Error, Result};
 pub use registry::{Envelope, EventSchema, EventTable, Registry, RegistryOptions};
 pub use schema::{CompileOptions, Schema};

@@ -8,20 +8,20 @@ use std::time::Instant;
 use arrow::array::{Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow::compute::filter_record_batch;
 use arrow::datatypes::{Int64Type, TimestampMicrosecondType, UInt64Type};
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{Field, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate, Utc};
-use eventlake_contract::Registry;
 use eventlake_contract::registry::derived;
+use eventlake_contract::{Reason, Registry};
+use eventlake_lake::catalog::{event_counts_table, quality_table};
 use eventlake_lake::layout::{self, DailyFile, GoldFile, Hour, LeaseKey, ManifestKey};
 use eventlake_lake::manifest::{
     ConflictExample, Counts, DailyCounts, DailyManifest, HourlyManifest, InputObject, OutputFile, Timings,
     read_manifest, write_manifest,
 };
-use eventlake_lake::{Lake, Lease};
-use eventlake_silver::sink::{ObjectSink, writer_properties};
+use eventlake_lake::write::{RollingParquet, WrittenFile, writer_properties};
+use eventlake_lake::{Lake, with_lease};
 use futures::StreamExt;
 use object_store::path::Path;
-use parquet::arrow::ArrowWriter;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
@@ -85,8 +85,7 @@ const LINEAGE: &[&str] = &[derived::ARRIVAL_HOUR, derived::SOURCE_KEY, derived::
 pub async fn silver_inputs(lake: &Lake, date: NaiveDate) -> Result<Vec<InputObject>> {
     let mut out = Vec::new();
     for type_dir in lake.list_dirs(&Path::from(layout::SILVER)).await? {
-        let dir = type_dir.join(format!("dt={}", date.format("%Y-%m-%d")));
-        for meta in lake.list(&dir).await? {
+        for meta in lake.list(&layout::date_dir(&type_dir, date)).await? {
             if meta.location.as_ref().ends_with(".parquet") {
                 out.push(InputObject { key: meta.location.to_string(), size: meta.size, etag: meta.e_tag.clone() });
             }
@@ -99,17 +98,9 @@ pub async fn silver_inputs(lake: &Lake, date: NaiveDate) -> Result<Vec<InputObje
 /// Dates in `[from, to]` whose gold is stale: a daily manifest exists but silver or an hourly run
 /// of its completeness window changed since.
 pub async fn stale_days(lake: &Lake, from: NaiveDate, to: NaiveDate, lateness: Duration) -> Result<Vec<NaiveDate>> {
-    let dir = Path::from_iter([layout::MANIFESTS, "daily"]);
     let mut stale = Vec::new();
-    for meta in lake.list(&dir).await? {
-        let Some(name) = meta.location.filename() else { continue };
-        let Some(date) = name
-            .strip_prefix("dt=")
-            .and_then(|n| n.strip_suffix(".json"))
-            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-        else {
-            continue;
-        };
+    for meta in lake.list(&layout::daily_manifests_dir()).await? {
+        let Some(date) = meta.location.filename().and_then(layout::daily_manifest_date) else { continue };
         if date < from || date > to {
             continue;
         }
@@ -176,12 +167,7 @@ pub async fn run_day(
     cfg: &DailyConfig,
     run_id: &str,
 ) -> Result<DailyOutcome> {
-    let lease = Lease::acquire(lake, LeaseKey::Daily(date), run_id, cfg.lock_ttl).await?;
-    let result = run_locked(lake, registry, date, cfg, run_id).await;
-    if let Err(e) = lease.release().await {
-        tracing::warn!(date = %date, error = %e, "could not release the lease; it expires on its own");
-    }
-    result
+    with_lease(lake, LeaseKey::Daily(date), run_id, cfg.lock_ttl, run_locked(lake, registry, date, cfg, run_id)).await
 }
 
 async fn run_locked(
@@ -220,10 +206,7 @@ async fn run_locked(
     let mut by_name: BTreeMap<(String, String), NameStats> = BTreeMap::new();
     let mut examples = Vec::new();
     let mut outputs = Vec::new();
-    let types: BTreeSet<String> = inputs
-        .iter()
-        .filter_map(|i| i.key.split('/').nth(1).and_then(|s| s.strip_prefix("event_type=")).map(percent_decode))
-        .collect();
+    let types: BTreeSet<String> = inputs.iter().filter_map(|i| layout::event_type_of(&i.key)).collect();
     for event_type in types {
         let out = dedup_type(&session, lake, &registry, &event_type, date, cfg, &handle).await?;
         counts.silver_rows += out.silver_rows;
@@ -250,7 +233,7 @@ async fn run_locked(
     let quality2 = quality.clone();
     let aggregates = tokio::task::spawn_blocking(move || write_aggregates(&lake2, date, &by_name, &quality2, &handle))
         .await
-        .map_err(|e| Error::Internal(format!("aggregate writer: {e}")))??;
+        .map_err(|e| Error::Internal(format!("aggregate writer task: {e}")))??;
     outputs.extend(aggregates);
 
     let manifest = DailyManifest {
@@ -293,25 +276,6 @@ fn quality_of(manifests: &BTreeMap<Hour, HourlyManifest>, date: NaiveDate) -> Co
         }
     }
     total
-}
-
-/// A path segment as written (object_store percent-encodes unusual characters).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 /// Per event name aggregates of one day.
@@ -387,7 +351,7 @@ async fn dedup_type(
         idx(derived::SOURCE_KEY),
         idx(derived::SOURCE_LINE),
     ) else {
-        return Err(Error::Internal(format!("silver of {event_type} lacks envelope or lineage columns")));
+        return Err(Error::UnexpectedSilver { event_type: event_type.into(), what: "envelope or lineage columns missing".into() });
     };
     let gold_idx: Vec<usize> = gold_cols.iter().filter_map(|c| idx(c)).collect();
     let (i_h, i_rn, i_h0) = (columns.len(), columns.len() + 1, columns.len() + 2);
@@ -413,7 +377,10 @@ async fn dedup_type(
         };
         let n = batch.num_rows();
         out.silver_rows += n as u64;
-        let unexpected = |what: &str| Error::Internal(format!("silver of {event_type}: {what} has an unexpected type"));
+        let unexpected = |what: &str| Error::UnexpectedSilver {
+            event_type: event_type.into(),
+            what: format!("{what} has an unexpected type"),
+        };
         let rn = batch.column(i_rn).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row number"))?;
         let h = batch.column(i_h).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
         let h0 = batch.column(i_h0).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
@@ -469,17 +436,16 @@ async fn dedup_type(
                 }
             }
         }
-        let kept =
-            filter_record_batch(&batch, &BooleanArray::from(keep)).map_err(|e| Error::Internal(e.to_string()))?;
-        let projected = kept.project(&gold_idx).map_err(|e| Error::Internal(e.to_string()))?;
-        let gold = RecordBatch::try_new(gold_schema.clone(), projected.columns().to_vec())
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let arrow = |source| Error::Arrow { context: format!("gold rows of {event_type}"), source };
+        let kept = filter_record_batch(&batch, &BooleanArray::from(keep)).map_err(arrow)?;
+        let projected = kept.project(&gold_idx).map_err(arrow)?;
+        let gold = RecordBatch::try_new(gold_schema.clone(), projected.columns().to_vec()).map_err(arrow)?;
         if gold.num_rows() > 0 && tx.send(gold).await.is_err() {
             break;
         }
     }
     drop(tx);
-    let written = writer.await.map_err(|e| Error::Internal(format!("gold writer: {e}")))?;
+    let written = writer.await.map_err(|e| Error::Internal(format!("gold writer task: {e}")))?;
     if let Some(e) = failure {
         return Err(e);
     }
@@ -498,79 +464,30 @@ fn write_gold(
     unique: Vec<String>,
     target: u64,
 ) -> Result<Vec<OutputFile>> {
-    let mut outputs = Vec::new();
-    let mut part = 0u32;
-    let mut current: Option<(ArrowWriter<ObjectSink>, u64, Path)> = None;
-    let close = |w: ArrowWriter<ObjectSink>, rows: u64, key: Path, outputs: &mut Vec<OutputFile>| -> Result<()> {
-        let sink = w.into_inner().map_err(|e| Error::Internal(format!("{key}: {e}")))?;
-        let bytes = sink.finish()?;
-        outputs.push(OutputFile {
-            key: key.to_string(),
-            kind: "gold".into(),
-            event_type: Some(event_type.to_owned()),
-            dt: date.format("%Y-%m-%d").to_string(),
-            hour: String::new(),
-            rows,
-            bytes,
-        });
-        Ok(())
-    };
+    let et = event_type.to_owned();
+    let name = Box::new(move |part| GoldFile { event_type: et.clone(), date, part }.path());
+    let mut writer = RollingParquet::new(lake.clone(), handle.clone(), schema, writer_properties(&unique), target, name);
     while let Some(batch) = rx.blocking_recv() {
-        if current.is_none() {
-            let key = GoldFile { event_type: event_type.to_owned(), date, part }.path();
-            let sink = ObjectSink::new(lake.clone(), key.clone(), handle.clone());
-            let w = ArrowWriter::try_new(sink, schema.clone(), Some(writer_properties(&unique)))
-                .map_err(|e| Error::Internal(format!("{key}: {e}")))?;
-            current = Some((w, 0, key));
-        }
-        if let Some((w, rows, key)) = current.as_mut() {
-            w.write(&batch).map_err(|e| Error::Internal(format!("{key}: {e}")))?;
-            *rows += batch.num_rows() as u64;
-            if (w.bytes_written() + w.in_progress_size()) as u64 >= target
-                && let Some((w, rows, key)) = current.take()
-            {
-                close(w, rows, key, &mut outputs)?;
-                part += 1;
-            }
+        if let Err(e) = writer.write(&batch) {
+            writer.abort();
+            return Err(e.into());
         }
     }
-    if let Some((w, rows, key)) = current.take() {
-        close(w, rows, key, &mut outputs)?;
+    let files = writer.finish()?;
+    Ok(files.into_iter().map(|f| output(f, "gold", Some(event_type.to_owned()), date)).collect())
+}
+
+/// The manifest entry of a written file.
+fn output(file: WrittenFile, kind: &str, event_type: Option<String>, date: NaiveDate) -> OutputFile {
+    OutputFile {
+        key: file.key.to_string(),
+        kind: kind.into(),
+        event_type,
+        dt: date.format("%Y-%m-%d").to_string(),
+        hour: String::new(),
+        rows: file.rows,
+        bytes: file.bytes,
     }
-    Ok(outputs)
-}
-
-fn ts_field(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())), nullable)
-}
-
-/// Columns of `gold/daily_event_counts` (documented in the README).
-pub fn event_counts_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("event_type", DataType::Utf8, false),
-        Field::new("event_name", DataType::Utf8, false),
-        Field::new("events", DataType::Int64, false),
-        Field::new("duplicates_removed", DataType::Int64, false),
-        Field::new("conflicts", DataType::Int64, false),
-        ts_field("first_event_time", true),
-        ts_field("last_event_time", true),
-        Field::new("late_arrivals", DataType::Int64, false),
-    ]))
-}
-
-/// Reasons in `gold/daily_quality`, one column each.
-pub const QUALITY_REASONS: &[&str] =
-    &["malformed_json", "bad_envelope", "unknown_event_name", "schema_violation", "out_of_window"];
-
-/// Columns of `gold/daily_quality` (documented in the README).
-pub fn quality_schema() -> SchemaRef {
-    let mut fields = vec![
-        Field::new("records", DataType::Int64, false),
-        Field::new("valid", DataType::Int64, false),
-        Field::new("quarantined", DataType::Int64, false),
-    ];
-    fields.extend(QUALITY_REASONS.iter().map(|r| Field::new(*r, DataType::Int64, false)));
-    Arc::new(Schema::new(fields))
 }
 
 fn write_aggregates(
@@ -580,9 +497,10 @@ fn write_aggregates(
     quality: &Counts,
     handle: &Handle,
 ) -> Result<Vec<OutputFile>> {
-    let e = |e: arrow::error::ArrowError| Error::Internal(e.to_string());
+    let arrow = |table: String| move |source| Error::Arrow { context: format!("{table} of {date}"), source };
+    let counts_table = event_counts_table();
     let counts = RecordBatch::try_new(
-        event_counts_schema(),
+        counts_table.arrow_schema(),
         vec![
             Arc::new(StringArray::from_iter_values(by_name.keys().map(|k| k.0.as_str()))),
             Arc::new(StringArray::from_iter_values(by_name.keys().map(|k| k.1.as_str()))),
@@ -600,37 +518,28 @@ fn write_aggregates(
             Arc::new(Int64Array::from_iter_values(by_name.values().map(|s| s.late))),
         ],
     )
-    .map_err(e)?;
+    .map_err(arrow(counts_table.name.clone()))?;
+    let quality_table = quality_table();
     let mut q: Vec<Arc<dyn Array>> = vec![
         Arc::new(Int64Array::from(vec![quality.records as i64])),
         Arc::new(Int64Array::from(vec![quality.valid as i64])),
         Arc::new(Int64Array::from(vec![quality.quarantined as i64])),
     ];
-    for r in QUALITY_REASONS {
-        q.push(Arc::new(Int64Array::from(vec![quality.by_reason.get(*r).copied().unwrap_or(0) as i64])));
+    for r in Reason::ALL {
+        q.push(Arc::new(Int64Array::from(vec![quality.by_reason.get(r.code()).copied().unwrap_or(0) as i64])));
     }
-    let quality_batch = RecordBatch::try_new(quality_schema(), q).map_err(e)?;
+    let quality_batch = RecordBatch::try_new(quality_table.arrow_schema(), q).map_err(arrow(quality_table.name.clone()))?;
     let mut outputs = Vec::new();
     for (file, batch, kind) in [
-        (DailyFile::EventCounts(date), counts, "daily_event_counts"),
-        (DailyFile::Quality(date), quality_batch, "daily_quality"),
+        (DailyFile::EventCounts(date), counts, counts_table.name.as_str()),
+        (DailyFile::Quality(date), quality_batch, quality_table.name.as_str()),
     ] {
         let key = file.path();
-        let sink = ObjectSink::new(lake.clone(), key.clone(), handle.clone());
-        let mut w = ArrowWriter::try_new(sink, batch.schema(), Some(writer_properties(&[])))
-            .map_err(|e| Error::Internal(format!("{key}: {e}")))?;
-        w.write(&batch).map_err(|e| Error::Internal(format!("{key}: {e}")))?;
-        let sink = w.into_inner().map_err(|e| Error::Internal(format!("{key}: {e}")))?;
-        let bytes = sink.finish()?;
-        outputs.push(OutputFile {
-            key: key.to_string(),
-            kind: kind.into(),
-            event_type: None,
-            dt: date.format("%Y-%m-%d").to_string(),
-            hour: String::new(),
-            rows: batch.num_rows() as u64,
-            bytes,
-        });
+        let name = Box::new(move |_| key.clone());
+        let mut writer =
+            RollingParquet::new(lake.clone(), handle.clone(), batch.schema(), writer_properties(&[]), u64::MAX, name);
+        writer.write(&batch)?;
+        outputs.extend(writer.finish()?.into_iter().map(|f| output(f, kind, None, date)));
     }
     Ok(outputs)
 }
@@ -640,8 +549,7 @@ async fn remove_stale(lake: &Lake, date: NaiveDate, outputs: &[OutputFile]) -> R
     let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
     let mut candidates = Vec::new();
     for type_dir in lake.list_dirs(&Path::from_iter([layout::GOLD, layout::GOLD_EVENTS])).await? {
-        let dir = type_dir.join(format!("dt={}", date.format("%Y-%m-%d")));
-        candidates.extend(lake.list(&dir).await?);
+        candidates.extend(lake.list(&layout::date_dir(&type_dir, date)).await?);
     }
     for file in [DailyFile::EventCounts(date), DailyFile::Quality(date)] {
         candidates.extend(lake.list(&file.dir()).await?);

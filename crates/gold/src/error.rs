@@ -9,9 +9,14 @@ pub enum Error {
     #[error(transparent)]
     Lake(#[from] eventlake_lake::Error),
 
-    /// Writing gold files failed.
-    #[error(transparent)]
-    Write(#[from] eventlake_silver::Error),
+    /// Batches of the engine's output could not be reshaped into gold rows.
+    #[error("{context}: {source}")]
+    Arrow { context: String, source: arrow_schema::ArrowError },
+
+    /// Silver files whose columns are not what the hourly job writes (written by another version
+    /// or by hand).
+    #[error("silver of {event_type}: {what}")]
+    UnexpectedSilver { event_type: String, what: String },
 
     /// The query engine failed (including running out of its memory limit).
     #[error("query engine: {0}")]
@@ -35,7 +40,7 @@ pub enum Error {
     )]
     CountMismatch { date: String, silver: u64, gold: u64, duplicates: u64, conflicts: u64 },
 
-    /// A bug.
+    /// A bug: a writer task panicked or was cancelled.
     #[error("internal error: {0}")]
     Internal(String),
 }

@@ -12,7 +12,9 @@
 //!  _manifests/daily/dt=D.json                             commit point; its silver listing detects late data
 //! ```
 //!
-//! The engine runs under a memory limit and spills to disk, so a day never has to fit in RAM.
+//! The engine runs under a memory limit and spills to disk, so a day never has to fit in RAM. It
+//! reads through the lake's own object store, and writes gold with the lake's rolling Parquet
+//! writer; the tables it builds and queries are the lake's catalog (`eventlake_lake::catalog`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -27,7 +29,6 @@
 //! # Ok(()) }
 //! ```
 
-pub mod catalog;
 mod daily;
 mod error;
 pub mod query;
@@ -35,8 +36,7 @@ mod row_hash;
 mod session;
 
 pub use daily::{
-    DailyConfig, DailyOutcome, DayStatus, QUALITY_REASONS, event_counts_schema, hourly_runs, missing_hours,
-    quality_schema, run_day, silver_inputs, stale_days,
+    DailyConfig, DailyOutcome, DayStatus, hourly_runs, missing_hours, run_day, silver_inputs, stale_days,
 };
 pub use error::{Error, Result};
 pub use session::{LakeSession, SessionOptions, quote};

@@ -11,7 +11,7 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use eventlake_contract::Registry;
 use eventlake_lake::Lake;
 
-use crate::catalog::{CatalogTable, TableFormat, catalog};
+use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
 use crate::error::Result;
 use crate::session::{LakeSession, SessionOptions};
 

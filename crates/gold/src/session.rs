@@ -67,15 +67,11 @@ impl LakeSession {
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime);
         ctx.register_udf(RowHash::udf());
-        if let Some(rest) = lake.url().strip_prefix("s3://") {
-            let bucket = rest.split('/').next().unwrap_or(rest);
-            let store = object_store_df::aws::AmazonS3Builder::from_env()
-                .with_bucket_name(bucket)
-                .build()
+        // The engine reads through the lake's own store: one S3 client and credential chain.
+        if let Some(bucket) = lake.bucket_url() {
+            let url = url::Url::parse(bucket)
                 .map_err(|e| Error::Unqueryable { url: lake.url().into(), reason: e.to_string() })?;
-            let url = url::Url::parse(&format!("s3://{bucket}"))
-                .map_err(|e| Error::Unqueryable { url: lake.url().into(), reason: e.to_string() })?;
-            ctx.register_object_store(&url, Arc::new(store));
+            ctx.register_object_store(&url, lake.store().clone());
         }
         Ok(LakeSession { ctx, lake: lake.clone() })
     }

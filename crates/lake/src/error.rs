@@ -26,6 +26,22 @@ pub enum Error {
         source: object_store::Error,
     },
 
+    /// An output file could not be written.
+    #[error("writing {key}: {source}")]
+    Write {
+        key: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// Parquet encoding of an output file failed.
+    #[error("writing {key}: {source}")]
+    Parquet {
+        key: String,
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+
     /// A manifest or lease that is not what eventlake writes.
     #[error("{key}: unreadable: {reason}")]
     Corrupt { key: String, reason: String },

@@ -37,6 +37,63 @@ pub const MANIFESTS: &str = "_manifests";
 pub const LOCKS: &str = "_locks";
 /// Default bronze prefix.
 pub const DEFAULT_BRONZE_PREFIX: &str = "bronze";
+/// Top-level folder of the catalogs `setup` applied.
+pub const SCHEMA_HISTORY: &str = "_schema_history";
+
+/// Hive partition keys of the folder names below (also the partition columns' names).
+pub const EVENT_TYPE_KEY: &str = "event_type";
+pub const DATE_KEY: &str = "dt";
+pub const HOUR_KEY: &str = "hour";
+
+fn event_type_segment(event_type: &str) -> String {
+    format!("{EVENT_TYPE_KEY}={event_type}")
+}
+
+fn date_segment(date: NaiveDate) -> String {
+    format!("{DATE_KEY}={}", date.format("%Y-%m-%d"))
+}
+
+fn hour_segment(hour: Hour) -> String {
+    format!("{HOUR_KEY}={:02}", hour.hour_of_day())
+}
+
+/// `silver/event_type=<t>`: every partition of one event type.
+pub fn silver_type_dir(event_type: &str) -> Path {
+    Path::from_iter([SILVER.to_owned(), event_type_segment(event_type)])
+}
+
+/// `gold/events/event_type=<t>`.
+pub fn gold_type_dir(event_type: &str) -> Path {
+    Path::from_iter([GOLD.to_owned(), GOLD_EVENTS.to_owned(), event_type_segment(event_type)])
+}
+
+/// `<type dir>/dt=YYYY-MM-DD`: one date below a `…/event_type=<t>` folder as listed.
+pub fn date_dir(type_dir: &Path, date: NaiveDate) -> Path {
+    type_dir.clone().join(date_segment(date))
+}
+
+/// The event type of a listed `…/event_type=<t>/…` key (decoded: object_store percent-encodes
+/// characters a path segment cannot hold).
+pub fn event_type_of(key: &str) -> Option<String> {
+    let segment = key.split('/').find_map(|s| s.strip_prefix(EVENT_TYPE_KEY)?.strip_prefix('='))?;
+    Some(percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned())
+}
+
+/// `_manifests/daily`: every daily manifest.
+pub fn daily_manifests_dir() -> Path {
+    Path::from_iter([MANIFESTS, "daily"])
+}
+
+/// The date of a daily manifest's file name (`dt=YYYY-MM-DD.json`).
+pub fn daily_manifest_date(file_name: &str) -> Option<NaiveDate> {
+    let date = file_name.strip_prefix(DATE_KEY)?.strip_prefix('=')?.strip_suffix(".json")?;
+    NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+}
+
+/// `_schema_history/athena-<database>.json`: the catalog last applied to an Athena database.
+pub fn schema_history(database: &str) -> Path {
+    Path::from_iter([SCHEMA_HISTORY.to_owned(), format!("athena-{database}.json")])
+}
 
 /// A UTC hour, the unit of the hourly job (arrival time) and of silver partitions (event time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -142,6 +199,17 @@ impl BronzeHour<'_> {
     }
 }
 
+/// The arrival hour of a Firehose object path `…/YYYY/MM/DD/HH/<file>`, if it is one.
+pub fn firehose_hour_of(path: &str) -> Option<Hour> {
+    let mut dirs = path.rsplit('/').skip(1);
+    let (hh, dd, mm, yyyy) = (dirs.next()?, dirs.next()?, dirs.next()?, dirs.next()?);
+    let widths = [(yyyy, 4), (mm, 2), (dd, 2), (hh, 2)];
+    if !widths.iter().all(|(s, n)| s.len() == *n && s.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    format!("{yyyy}-{mm}-{dd}T{hh}").parse().ok()
+}
+
 /// A silver partition: event type and event-time hour.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SilverPartition {
@@ -152,21 +220,12 @@ pub struct SilverPartition {
 impl SilverPartition {
     /// `silver/event_type=<t>/dt=YYYY-MM-DD/hour=HH`.
     pub fn path(&self) -> Path {
-        Path::from_iter([
-            SILVER.to_owned(),
-            format!("event_type={}", self.event_type),
-            format!("dt={}", self.hour.date().format("%Y-%m-%d")),
-            format!("hour={:02}", self.hour.hour_of_day()),
-        ])
+        Self::date_path(&self.event_type, self.hour.date()).join(hour_segment(self.hour))
     }
 
     /// `silver/event_type=<t>/dt=YYYY-MM-DD`, every hour of one event date.
     pub fn date_path(event_type: &str, date: NaiveDate) -> Path {
-        Path::from_iter([
-            SILVER.to_owned(),
-            format!("event_type={event_type}"),
-            format!("dt={}", date.format("%Y-%m-%d")),
-        ])
+        date_dir(&silver_type_dir(event_type), date)
     }
 }
 
@@ -199,11 +258,7 @@ pub struct QuarantineFile {
 impl QuarantineFile {
     /// The run's quarantine folder: `quarantine/dt=YYYY-MM-DD/hour=HH`.
     pub fn dir(arrival: Hour) -> Path {
-        Path::from_iter([
-            QUARANTINE.to_owned(),
-            format!("dt={}", arrival.date().format("%Y-%m-%d")),
-            format!("hour={:02}", arrival.hour_of_day()),
-        ])
+        Path::from_iter([QUARANTINE.to_owned(), date_segment(arrival.date()), hour_segment(arrival)])
     }
 
     pub fn path(&self) -> Path {
@@ -222,12 +277,7 @@ pub struct GoldFile {
 impl GoldFile {
     /// `gold/events/event_type=<t>/dt=YYYY-MM-DD`.
     pub fn dir(event_type: &str, date: NaiveDate) -> Path {
-        Path::from_iter([
-            GOLD.to_owned(),
-            GOLD_EVENTS.to_owned(),
-            format!("event_type={event_type}"),
-            format!("dt={}", date.format("%Y-%m-%d")),
-        ])
+        date_dir(&gold_type_dir(event_type), date)
     }
 
     pub fn path(&self) -> Path {
@@ -250,7 +300,7 @@ impl DailyFile {
             DailyFile::EventCounts(d) => (DAILY_EVENT_COUNTS, d),
             DailyFile::Quality(d) => (DAILY_QUALITY, d),
         };
-        Path::from_iter([GOLD.to_owned(), folder.to_owned(), format!("dt={}", date.format("%Y-%m-%d"))])
+        Path::from_iter([GOLD.to_owned(), folder.to_owned(), date_segment(*date)])
     }
 
     pub fn path(&self) -> Path {
@@ -273,15 +323,10 @@ pub enum ManifestKey {
 impl ManifestKey {
     pub fn path(&self) -> Path {
         match self {
-            ManifestKey::Hourly(h) => Path::from_iter([
-                MANIFESTS.to_owned(),
-                "hourly".to_owned(),
-                format!("dt={}", h.date().format("%Y-%m-%d")),
-                format!("hour={:02}.json", h.hour_of_day()),
-            ]),
-            ManifestKey::Daily(d) => {
-                Path::from_iter([MANIFESTS.to_owned(), "daily".to_owned(), format!("dt={}.json", d.format("%Y-%m-%d"))])
+            ManifestKey::Hourly(h) => {
+                Self::hourly_dir(h.date()).join(format!("{HOUR_KEY}={:02}.json", h.hour_of_day()))
             }
+            ManifestKey::Daily(d) => daily_manifests_dir().join(format!("{}.json", date_segment(*d))),
             ManifestKey::HourlyAttempt(h) => {
                 Path::from_iter([MANIFESTS.to_owned(), "attempts".to_owned(), "hourly".to_owned(), format!("{h}.json")])
             }
@@ -290,7 +335,7 @@ impl ManifestKey {
 
     /// Folder of every hourly manifest of one arrival date.
     pub fn hourly_dir(date: NaiveDate) -> Path {
-        Path::from_iter([MANIFESTS.to_owned(), "hourly".to_owned(), format!("dt={}", date.format("%Y-%m-%d"))])
+        Path::from_iter([MANIFESTS.to_owned(), "hourly".to_owned(), date_segment(date)])
     }
 }
 
@@ -370,6 +415,14 @@ mod tests {
         for (got, want) in cases {
             assert_eq!(got.as_ref(), want);
         }
+        assert_eq!(schema_history("analytics").as_ref(), "_schema_history/athena-analytics.json");
+        assert_eq!(gold_type_dir("payment").as_ref(), "gold/events/event_type=payment");
+        assert_eq!(daily_manifest_date("dt=2026-11-20.json"), Some(arrival.date()));
+        assert_eq!(firehose_hour_of("lake/bronze/2026/11/20/11/events-1.gz"), Some(arrival));
+        assert_eq!(firehose_hour_of("2026/11/20/11/x"), Some(arrival));
+        assert_eq!(firehose_hour_of("bronze/2026/11/20/x"), None);
+        assert_eq!(firehose_hour_of("bronze/2026/13/20/11/x"), None);
+        assert_eq!(daily_manifest_date("dt=2026-11-20.jsonl"), None);
         assert!(SilverFile::owned_by("part-2026112011-3.parquet", arrival));
         assert!(!SilverFile::owned_by("part-2026112012-3.parquet", arrival));
     }
@@ -381,5 +434,7 @@ mod tests {
         let p = part.path();
         assert_eq!(p.parts().count(), 4);
         assert!(p.as_ref().starts_with("silver/event_type=my type%2F%E4%BD%A0"), "{p}");
+        assert_eq!(event_type_of(p.as_ref()).as_deref(), Some("my type/你好😊"));
+        assert_eq!(event_type_of("silver/dt=2026-01-01"), None);
     }
 }

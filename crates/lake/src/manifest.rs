@@ -161,3 +161,32 @@ pub async fn write_manifest<T: Serialize>(lake: &Lake, key: &ManifestKey, manife
         .map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() })?;
     lake.put(&path, bytes).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use chrono::NaiveDate;
+    use object_store::memory::InMemory;
+    use object_store::path::Path;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn manifests_round_trip_and_refuse_what_eventlake_did_not_write() {
+        let lake = Lake::from_store(Arc::new(InMemory::new()), Path::default(), "memory:///");
+        let date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let key = ManifestKey::Daily(date);
+        assert_eq!(read_manifest::<Attempt>(&lake, &key).await.unwrap(), None, "never committed");
+
+        let attempt = Attempt { window_start: -5, window_end: 9 };
+        write_manifest(&lake, &key, &attempt).await.unwrap();
+        assert_eq!(read_manifest::<Attempt>(&lake, &key).await.unwrap(), Some(attempt));
+        let text = lake.get_opt(&key.path()).await.unwrap().unwrap();
+        assert!(text.starts_with(b"{\n"), "pretty JSON, readable with cat");
+
+        lake.put(&key.path(), bytes::Bytes::from_static(b"{\"window_start\": 1")).await.unwrap();
+        let err = read_manifest::<Attempt>(&lake, &key).await.unwrap_err();
+        assert!(matches!(&err, Error::Corrupt { key, .. } if key == "_manifests/daily/dt=2026-11-20.json"), "{err}");
+    }
+}

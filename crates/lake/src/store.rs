@@ -62,6 +62,13 @@ impl Lake {
         self.local.as_ref()?.path_to_filesystem(&self.full(key)).ok()
     }
 
+    /// `s3://bucket` of an S3 lake: where a query engine registers [`Lake::store`].
+    pub fn bucket_url(&self) -> Option<&str> {
+        let rest = self.url.strip_prefix("s3://")?;
+        let end = "s3://".len() + rest.find('/').unwrap_or(rest.len());
+        Some(&self.url[..end])
+    }
+
     /// The lake's URL, e.g. `s3://bucket/prefix` or `file:///data/lake`.
     pub fn url(&self) -> &str {
         &self.url
@@ -134,6 +141,59 @@ impl Lake {
         match self.store.delete(&self.full(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(Error::store("delete", key, e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use object_store::memory::InMemory;
+
+    use super::*;
+
+    fn lake(root: &str) -> Lake {
+        Lake::from_store(Arc::new(InMemory::new()), Path::from(root), "s3://bucket/lake/root")
+    }
+
+    #[tokio::test]
+    async fn keys_are_relative_to_the_root() {
+        let lake = lake("lake/root");
+        lake.put(&Path::from("silver/b/x.parquet"), Bytes::from_static(b"b")).await.unwrap();
+        lake.put(&Path::from("silver/a/y.parquet"), Bytes::from_static(b"a")).await.unwrap();
+        lake.put(&Path::from("gold/z.parquet"), Bytes::from_static(b"z")).await.unwrap();
+
+        let listed: Vec<String> =
+            lake.list(&Path::from("silver")).await.unwrap().into_iter().map(|m| m.location.to_string()).collect();
+        assert_eq!(listed, ["silver/a/y.parquet", "silver/b/x.parquet"], "sorted, lake-relative");
+        let dirs = lake.list_dirs(&Path::from("silver")).await.unwrap();
+        assert_eq!(dirs, [Path::from("silver/a"), Path::from("silver/b")]);
+        // The store itself holds them under the root.
+        let full = lake.store().get(&Path::from("lake/root/gold/z.parquet")).await.unwrap();
+        assert_eq!(full.bytes().await.unwrap(), Bytes::from_static(b"z"));
+
+        assert_eq!(lake.get_opt(&Path::from("gold/z.parquet")).await.unwrap().as_deref(), Some(&b"z"[..]));
+        assert_eq!(lake.get_opt(&Path::from("gold/missing")).await.unwrap(), None);
+        lake.delete(&Path::from("gold/z.parquet")).await.unwrap();
+        lake.delete(&Path::from("gold/z.parquet")).await.unwrap();
+        assert_eq!(lake.get_opt(&Path::from("gold/z.parquet")).await.unwrap(), None, "deleting twice is fine");
+        assert!(lake.list(&Path::from("nothing")).await.unwrap().is_empty());
+    }
+
+    #[test]
+    fn urls() {
+        let lake = lake("lake/root");
+        assert_eq!(lake.url_of(&Path::from("silver/a")), "s3://bucket/lake/root/silver/a");
+        assert_eq!(lake.url_of(&Path::default()), "s3://bucket/lake/root");
+        assert_eq!(lake.bucket_url(), Some("s3://bucket"));
+        let local = Lake::from_store(Arc::new(InMemory::new()), Path::default(), "file:///tmp/lake");
+        assert_eq!(local.bucket_url(), None);
+        assert_eq!(Lake::from_store(Arc::new(InMemory::new()), Path::default(), "s3://b").bucket_url(), Some("s3://b"));
+    }
+
+    #[test]
+    fn bad_urls_are_refused() {
+        for url in ["s3://", "s3:///prefix", "ftp://host/lake"] {
+            assert!(matches!(Lake::open(url), Err(Error::InvalidUrl { .. })), "{url}");
         }
     }
 }

@@ -1,46 +1,59 @@
-//! Durations on the command line: `90s`, `30m`, `2h`, `7d`, or combinations such as `1h30m`.
+//! Durations on the command line: `90s`, `30m`, `2h`, `7d`, `1h30m` (humantime's syntax), or a
+//! bare number of seconds.
 
 use std::time::Duration;
 
 /// A duration flag that could not be read.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid duration {input:?}: expected a number with a unit, such as 90s, 30m, 2h or 7d")]
+#[error("invalid duration {input:?}: expected a number with a unit, such as 90s, 30m, 2h or 7d ({reason})")]
 pub struct DurationError {
     pub input: String,
+    pub reason: String,
 }
 
 /// Parses `90s`, `30m`, `2h`, `7d`, `1h30m` or a bare number of seconds.
 pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
-    let err = || DurationError { input: input.into() };
     let s = input.trim();
-    if s.is_empty() {
-        return Err(err());
-    }
     if let Ok(secs) = s.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    let mut total = 0u64;
-    let mut digits = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-            continue;
-        }
-        let n: u64 = digits.parse().map_err(|_| err())?;
-        digits.clear();
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(err()),
-        };
-        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or_else(err)?;
+    humantime::parse_duration(s).map_err(|e| DurationError { input: input.into(), reason: e.to_string() })
+}
+
+/// The same, as a signed `chrono` duration (what the jobs compute with).
+pub fn parse_chrono(input: &str) -> Result<chrono::Duration, DurationError> {
+    let d = parse_duration(input)?;
+    chrono::Duration::from_std(d).map_err(|e| DurationError { input: input.into(), reason: e.to_string() })
+}
+
+/// A duration flag: parsed by [`parse_duration`], shown as `7days`, `1h 30m` in `--help` defaults.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanDuration(pub Duration);
+
+impl HumanDuration {
+    /// As a `chrono` duration (saturating; flags never come near the limit).
+    pub fn chrono(self) -> chrono::Duration {
+        chrono::Duration::from_std(self.0).unwrap_or(chrono::Duration::MAX)
     }
-    if !digits.is_empty() {
-        return Err(err());
+}
+
+impl std::str::FromStr for HumanDuration {
+    type Err = DurationError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        parse_duration(s).map(HumanDuration)
     }
-    Ok(Duration::from_secs(total))
+}
+
+impl std::fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+impl From<chrono::Duration> for HumanDuration {
+    fn from(d: chrono::Duration) -> Self {
+        HumanDuration(d.to_std().unwrap_or_default())
+    }
 }
 
 #[cfg(test)]
@@ -55,5 +68,8 @@ mod tests {
         for bad in ["", "h", "5x", "10m5"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_chrono("2h").unwrap(), chrono::Duration::hours(2));
+        let shown = HumanDuration::from(chrono::Duration::days(7)).to_string();
+        assert_eq!(shown.parse::<HumanDuration>().unwrap().chrono(), chrono::Duration::days(7), "{shown}");
     }
 }

@@ -17,6 +17,19 @@ pub mod duration;
 pub mod exit;
 pub mod logging;
 pub mod metrics;
+pub mod range;
 pub mod size;
+pub mod summary;
 
 pub use exit::ExitCode;
+
+/// Runs a command's future on a multi-threaded runtime; a runtime that cannot start is a failure.
+pub fn block_on<F: std::future::Future<Output = ExitCode>>(command: F) -> ExitCode {
+    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt.block_on(command),
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            ExitCode::Failure
+        }
+    }
+}

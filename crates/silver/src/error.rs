@@ -1,11 +1,13 @@
 //! Why an hourly run could not commit. Rejected records are not errors: they are quarantined.
 
+use arrow_schema::ArrowError;
+
 /// Result with the silver layer's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The lake failed, or another run holds the hour's lease.
+    /// The lake failed (reading, writing, a manifest), or another run holds the hour's lease.
     #[error(transparent)]
     Lake(#[from] eventlake_lake::Error),
 
@@ -17,21 +19,15 @@ pub enum Error {
     #[error("{key}: line {line}: {source}")]
     ReadAt { key: String, line: u64, source: std::io::Error },
 
-    /// An output could not be written.
-    #[error("writing {key}: {source}")]
-    Write { key: String, source: std::io::Error },
-
-    #[error("writing {key}: {source}")]
-    Parquet { key: String, source: parquet::errors::ParquetError },
-
-    #[error("{0}")]
-    Arrow(String),
+    /// Accepted rows could not be assembled into a record batch.
+    #[error("building rows for {partition}: {source}")]
+    Rows { partition: String, source: ArrowError },
 
     /// The run's own accounting does not balance; nothing is committed.
     #[error("records read ({records}) != silver rows ({valid}) + quarantined ({quarantined}); not committing")]
     CountMismatch { records: u64, valid: u64, quarantined: u64 },
 
-    /// A bug: a worker thread died.
+    /// A bug: a pipeline thread could not start or died.
     #[error("internal error: {0}")]
     Internal(String),
 }

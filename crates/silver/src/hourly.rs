@@ -10,18 +10,20 @@ use chrono::{Duration, Utc};
 use eventlake_contract::Registry;
 use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, decompressed};
 use eventlake_contract::registry::derived;
-use eventlake_lake::layout::{self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, event_window};
+use eventlake_lake::layout::{
+    self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, SilverPartition, event_window,
+};
 use eventlake_lake::manifest::{
     Attempt, Counts, HourlyManifest, InputObject, OutputFile, Timings, read_manifest, write_manifest,
 };
-use eventlake_lake::{Lake, Lease};
+use eventlake_lake::write::{RollingLines, RollingParquet, WrittenFile, writer_properties};
+use eventlake_lake::{Lake, with_lease};
 use object_store::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
 use crate::bronze::{Chunker, DEFAULT_ERROR_PREFIXES, list_hour, open_object};
 use crate::error::{Error, Result};
-use crate::sink::{PartitionWriter, QuarantineWriter};
 use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};
 
 /// Settings of the hourly job.
@@ -148,12 +150,7 @@ pub async fn run_hour(
     cfg: &HourlyConfig,
     run_id: &str,
 ) -> Result<HourlyOutcome> {
-    let lease = Lease::acquire(lake, LeaseKey::Hourly(hour), run_id, cfg.lock_ttl).await?;
-    let result = run_locked(lake, registry, hour, cfg, run_id).await;
-    if let Err(e) = lease.release().await {
-        tracing::warn!(hour = %hour, error = %e, "could not release the lease; it expires on its own");
-    }
-    result
+    with_lease(lake, LeaseKey::Hourly(hour), run_id, cfg.lock_ttl, run_locked(lake, registry, hour, cfg, run_id)).await
 }
 
 async fn run_locked(
@@ -187,7 +184,9 @@ async fn run_locked(
     let ctx = Arc::new(HourContext::new(registry.clone(), hour, window));
     let handle = Handle::current();
     let (lake2, inputs2, cfg2) = (lake.clone(), inputs.clone(), cfg.clone());
-    let out = tokio::task::spawn_blocking(move || pipeline(&ctx, &lake2, &inputs2, &cfg2, &handle))
+    // The pipeline's threads log under this run's span (job, run id, hour).
+    let span = tracing::Span::current();
+    let out = tokio::task::spawn_blocking(move || span.in_scope(|| pipeline(&ctx, &lake2, &inputs2, &cfg2, &handle)))
         .await
         .map_err(|e| Error::Internal(format!("pipeline task: {e}")))??;
     let tally = out.tally;
@@ -250,17 +249,11 @@ async fn remove_stale(
     let first_day = Hour::of_micros(start).date();
     let last_day = Hour::of_micros(end - 1).date();
     for type_dir in lake.list_dirs(&Path::from(layout::SILVER)).await? {
-        let mut day = first_day;
-        while day <= last_day {
-            let dir = type_dir.clone().join(format!("dt={}", day.format("%Y-%m-%d")));
-            for meta in lake.list(&dir).await? {
+        for day in first_day.iter_days().take_while(|d| *d <= last_day) {
+            for meta in lake.list(&layout::date_dir(&type_dir, day)).await? {
                 if meta.location.filename().is_some_and(|n| SilverFile::owned_by(n, hour)) {
                     candidates.insert(meta.location.to_string());
                 }
-            }
-            day = day.succ_opt().unwrap_or(day);
-            if day == last_day && day == first_day {
-                break;
             }
         }
     }
@@ -270,7 +263,8 @@ async fn remove_stale(
     let mut removed = Vec::new();
     for key in candidates {
         if !keep.contains(key.as_str()) {
-            let location = Path::parse(&key).map_err(|e| Error::Internal(format!("{key}: {e}")))?;
+            let location = Path::parse(&key)
+                .map_err(|e| eventlake_lake::Error::Corrupt { key: key.clone(), reason: e.to_string() })?;
             lake.delete(&location).await?;
             tracing::info!(key = %key, "removed a file of an earlier attempt");
             removed.push(key);
@@ -295,18 +289,21 @@ fn pipeline(
     let workers = cfg.workers.max(1);
     let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(workers * 2);
     let chunk_rx = Arc::new(Mutex::new(chunk_rx));
-    let (out_tx, out_rx) = mpsc::sync_channel::<std::result::Result<ChunkOutput, String>>(workers * 2);
+    let (out_tx, out_rx) = mpsc::sync_channel::<Result<ChunkOutput>>(workers * 2);
+    let span = tracing::Span::current();
     let stop = AtomicBool::new(false);
 
     std::thread::scope(|s| {
         let reader = std::thread::Builder::new()
             .name("bronze-reader".into())
-            .spawn_scoped(s, || read_inputs(lake, inputs, cfg, handle, chunk_tx, &stop))
+            .spawn_scoped(s, || span.in_scope(|| read_inputs(lake, inputs, cfg, handle, chunk_tx, &stop)))
             .map_err(|e| Error::Internal(format!("cannot start the reader thread: {e}")))?;
         for n in 0..workers {
             let rx = chunk_rx.clone();
             let tx = out_tx.clone();
+            let span = &span;
             let spawned = std::thread::Builder::new().name(format!("validate-{n}")).spawn_scoped(s, move || {
+                let _entered = span.enter();
                 let mut worker = Worker::default();
                 loop {
                     let next = match rx.lock() {
@@ -314,7 +311,7 @@ fn pipeline(
                         Err(_) => break,
                     };
                     let Ok(chunk) = next else { break };
-                    let result = worker.process(ctx, chunk).map_err(|e| e.to_string());
+                    let result = worker.process(ctx, chunk);
                     if tx.send(result).is_err() {
                         break;
                     }
@@ -336,7 +333,7 @@ fn pipeline(
                 Err(e)
             }
             (_, Err(e)) => Err(e),
-            (Ok(()), Ok(w)) => w.finish(),
+            (Ok(()), Ok(w)) => w.finish(ctx.arrival),
         }
     })
 }
@@ -385,8 +382,8 @@ fn read_inputs(
 
 /// The open writers of a run.
 struct Writers {
-    silver: BTreeMap<layout::SilverPartition, PartitionWriter>,
-    quarantine: QuarantineWriter,
+    silver: BTreeMap<SilverPartition, RollingParquet>,
+    quarantine: RollingLines,
     tally: Tally,
 }
 
@@ -398,12 +395,14 @@ impl Writers {
         self.quarantine.abort();
     }
 
-    fn finish(self) -> Result<PipelineOutput> {
+    fn finish(self, arrival: Hour) -> Result<PipelineOutput> {
         let mut outputs = Vec::new();
-        for (_, w) in self.silver {
-            outputs.extend(w.finish()?);
+        for (partition, w) in self.silver {
+            let hour = partition.hour;
+            let event_type = Some(partition.event_type);
+            outputs.extend(w.finish()?.into_iter().map(|f| output(f, "silver", event_type.clone(), hour)));
         }
-        outputs.extend(self.quarantine.finish()?);
+        outputs.extend(self.quarantine.finish()?.into_iter().map(|f| output(f, "quarantine", None, arrival)));
         Ok(PipelineOutput { tally: self.tally, outputs })
     }
 }
@@ -413,12 +412,14 @@ fn write_outputs(
     lake: &Lake,
     cfg: &HourlyConfig,
     handle: &Handle,
-    rx: &mpsc::Receiver<std::result::Result<ChunkOutput, String>>,
+    rx: &mpsc::Receiver<Result<ChunkOutput>>,
     stop: &AtomicBool,
 ) -> Result<Writers> {
+    let arrival = ctx.arrival;
+    let quarantine_part = Box::new(move |part| QuarantineFile { arrival, part }.path());
     let mut w = Writers {
         silver: BTreeMap::new(),
-        quarantine: QuarantineWriter::new(ctx.arrival, cfg.target_file_bytes),
+        quarantine: RollingLines::new(lake.clone(), handle.clone(), cfg.target_file_bytes, quarantine_part),
         tally: Tally::default(),
     };
     let mut pending: HashMap<u64, ChunkOutput> = HashMap::new();
@@ -429,7 +430,7 @@ fn write_outputs(
             Ok(o) => o,
             Err(e) => {
                 stop.store(true, Ordering::Relaxed);
-                failure = Some(Error::Arrow(e));
+                failure = Some(e);
                 break;
             }
         };
@@ -467,28 +468,28 @@ fn write_chunk(
         let writer = match w.silver.get_mut(&partition) {
             Some(x) => x,
             None => {
-                let schema = ctx
-                    .tables
-                    .get(&partition.event_type)
-                    .map(|t| t.schema.clone())
-                    .ok_or_else(|| Error::Internal(format!("no table for {}", partition.event_type)))?;
                 // Unique per row: dictionaries would only cost time.
-                let unique = vec![
-                    derived::SOURCE_LINE.to_owned(),
-                    derived::CREATED_DATETIME.to_owned(),
-                    ctx.id_column().to_owned(),
-                ];
-                w.silver.entry(partition.clone()).or_insert_with(|| {
-                    PartitionWriter::new(partition, ctx.arrival, schema, unique, cfg.target_file_bytes)
-                })
+                let unique =
+                    [derived::SOURCE_LINE.to_owned(), derived::CREATED_DATETIME.to_owned(), ctx.id_column()];
+                let (arrival, p) = (ctx.arrival, partition.clone());
+                let name = Box::new(move |part| SilverFile { partition: p.clone(), arrival, part }.path());
+                let writer = RollingParquet::new(
+                    lake.clone(),
+                    handle.clone(),
+                    batch.schema(),
+                    writer_properties(&unique),
+                    cfg.target_file_bytes,
+                    name,
+                );
+                w.silver.entry(partition).or_insert(writer)
             }
         };
-        writer.write(lake, handle, &batch)?;
+        writer.write(&batch)?;
     }
-    w.quarantine.write(lake, handle, &out.quarantine, out.tally.quarantined)?;
+    w.quarantine.write(&out.quarantine, out.tally.quarantined)?;
     w.tally.add(&out.tally);
     // Keep the buffered row groups of many partitions within budget.
-    let buffered: usize = w.silver.values().map(PartitionWriter::buffered).sum();
+    let buffered: usize = w.silver.values().map(RollingParquet::buffered).sum();
     if buffered > cfg.buffer_budget_bytes {
         let mut by_size: Vec<_> = w.silver.values_mut().collect();
         by_size.sort_by_key(|p| std::cmp::Reverse(p.buffered()));
@@ -502,4 +503,17 @@ fn write_chunk(
         }
     }
     Ok(())
+}
+
+/// The manifest entry of a written file.
+fn output(file: WrittenFile, kind: &str, event_type: Option<String>, hour: Hour) -> OutputFile {
+    OutputFile {
+        key: file.key.to_string(),
+        kind: kind.into(),
+        event_type,
+        dt: hour.date().format("%Y-%m-%d").to_string(),
+        hour: format!("{:02}", hour.hour_of_day()),
+        rows: file.rows,
+        bytes: file.bytes,
+    }
 }

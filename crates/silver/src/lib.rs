@@ -11,9 +11,10 @@
 //!                                                      └──────► _manifests/hourly/… (commit point)
 //! ```
 //!
-//! Each record is parsed once into a reusable tape, validated against its event's schema and
-//! appended straight into Arrow column builders; workers run in parallel and a single writer keeps
-//! the output in input order. A run holds a lease on its hour, writes deterministic file names,
+//! Each record is parsed once into a reusable tape and judged by the contract's one accept function
+//! (`eventlake_contract::accept`, the same `eventlake validate` calls), which appends it straight
+//! into Arrow column builders; workers run in parallel and a single writer keeps the output in input
+//! order, through the lake's rolling writers. A run holds a lease on its hour, writes deterministic file names,
 //! commits by writing its manifest last and then removes files of its earlier attempts, so a rerun
 //! or a crash followed by a rerun gives exactly a clean run's result.
 //!
@@ -31,13 +32,11 @@
 //! ```
 
 mod bronze;
-mod columns;
 mod error;
 mod hourly;
-pub mod sink;
 mod transform;
 
 pub use bronze::{DEFAULT_ERROR_PREFIXES, list_hour};
 pub use error::{Error, Result};
 pub use hourly::{CrashPoint, HourPlan, HourStatus, HourlyConfig, HourlyOutcome, plan_hour, run_hour};
-pub use transform::{Reason, Tally};
+pub use transform::Tally;

@@ -26,9 +26,9 @@ pub(crate) enum Command {
     /// Check NDJSON files against the event schemas (what schema authors run before shipping).
     Validate(validate::ValidateArgs),
     /// Bronze arrival hours → validated silver Parquet and quarantine (the hourly job).
-    Hourly(hourly::HourlyArgs),
+    Hourly(hourly::HourlyOpts),
     /// Silver → deduplicated gold by event type and date, with daily aggregates (the daily job).
-    Daily(daily::DailyArgs),
+    Daily(daily::DailyOpts),
     /// Athena tables from the schemas: print the DDL, plan a change, or execute it.
     Setup(setup::SetupArgs),
     /// SQL over the lake without AWS: the tables Athena has, in a local engine.

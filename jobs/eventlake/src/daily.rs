@@ -2,7 +2,6 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -11,22 +10,25 @@ use eventlake_contract::Registry;
 use eventlake_gold::{DailyConfig, DailyOutcome, DayStatus, SessionOptions, run_day, silver_inputs, stale_days};
 use eventlake_lake::Lake;
 use eventlake_runtime::ExitCode;
-use eventlake_runtime::metrics::{Metric, emf_record};
+use eventlake_runtime::duration::HumanDuration;
+use eventlake_runtime::metrics::Metric;
+use eventlake_runtime::range::{RangeJob, RunFailure, RunReport, run_range};
 use eventlake_runtime::size::parse_size;
-use futures::StreamExt;
+use eventlake_runtime::summary::Table;
+use serde_json::{Map, Value};
 
-use crate::hourly::{SchemaArgs, parse_chrono};
-use crate::summary::{Table, progress_bar};
+use crate::schemas::SchemaOpts;
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("days").required(true).multiple(true).args(["date", "from", "previous_day", "catch_up"])))]
-pub(crate) struct DailyArgs {
+/// Flags of `eventlake daily`.
+pub(crate) struct DailyOpts {
     /// Lake root: a local path, file://… or s3://bucket/prefix.
     #[arg(long, env = "EVENTLAKE_LAKE")]
     lake: String,
 
     #[command(flatten)]
-    schema: SchemaArgs,
+    schema: SchemaOpts,
 
     /// One event date, e.g. 2026-11-20.
     #[arg(long, env = "EVENTLAKE_DATE")]
@@ -57,8 +59,8 @@ pub(crate) struct DailyArgs {
     scheduled_time: Option<DateTime<Utc>>,
 
     /// Arrival hours after the day that must have run before the day is complete.
-    #[arg(long, env = "EVENTLAKE_LATENESS", default_value = "2h", value_parser = parse_chrono)]
-    lateness: Duration,
+    #[arg(long, env = "EVENTLAKE_LATENESS", default_value_t = DailyConfig::default().lateness.into())]
+    lateness: HumanDuration,
 
     /// Build days even when some of their hourly manifests are missing.
     #[arg(long, env = "EVENTLAKE_ALLOW_INCOMPLETE")]
@@ -77,15 +79,15 @@ pub(crate) struct DailyArgs {
     memory_limit: Option<usize>,
 
     /// How long a day's lease holds before another run may take it over.
-    #[arg(long, env = "EVENTLAKE_LOCK_TTL", default_value = "2h", value_parser = parse_chrono)]
-    lock_ttl: Duration,
+    #[arg(long, env = "EVENTLAKE_LOCK_TTL", default_value_t = DailyConfig::default().lock_ttl.into())]
+    lock_ttl: HumanDuration,
 
     /// Days of a range processed at once.
     #[arg(long, env = "EVENTLAKE_PARALLEL", default_value_t = 1)]
     parallel: usize,
 
     /// Gold files roll over to a new part at this size, in MiB.
-    #[arg(long, env = "EVENTLAKE_TARGET_FILE_MB", default_value_t = 256)]
+    #[arg(long, env = "EVENTLAKE_TARGET_FILE_MB", default_value_t = DailyConfig::default().target_file_bytes >> 20)]
     target_file_mb: u64,
 
     /// Do not print the CloudWatch Embedded Metric Format line per day on stdout.
@@ -93,208 +95,193 @@ pub(crate) struct DailyArgs {
     no_metrics: bool,
 }
 
-pub(crate) fn run(args: DailyArgs) -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt.block_on(run_async(args)),
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            ExitCode::Failure
+/// A validated daily command.
+pub(crate) struct Daily {
+    pub(crate) lake: Lake,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) days: Vec<NaiveDate>,
+    pub(crate) config: DailyConfig,
+    pub(crate) parallel: usize,
+    pub(crate) dry_run: bool,
+    pub(crate) metrics: bool,
+}
+
+impl DailyOpts {
+    /// The selected days; `--catch-up` reads the lake for stale ones.
+    async fn days(&self, lake: &Lake) -> anyhow::Result<Vec<NaiveDate>> {
+        let mut days = BTreeSet::new();
+        if let Some(d) = self.date {
+            days.insert(d);
         }
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if to <= from {
+                bail!("--to {to} must be after --from {from} (the range is half-open)");
+            }
+            days.extend(from.iter_days().take_while(|d| *d < to));
+        }
+        let today = self.scheduled_time.unwrap_or_else(Utc::now).date_naive();
+        if self.previous_day {
+            days.extend(today.pred_opt());
+        }
+        if self.catch_up {
+            let from = today - Duration::days(self.catch_up_days.max(1));
+            days.extend(stale_days(lake, from, today, self.lateness.chrono()).await?);
+        }
+        Ok(days.into_iter().collect())
+    }
+
+    fn config(&self) -> DailyConfig {
+        DailyConfig {
+            lateness: self.lateness.chrono(),
+            allow_incomplete: self.allow_incomplete,
+            force: self.force,
+            lock_ttl: self.lock_ttl.chrono(),
+            target_file_bytes: self.target_file_mb.max(1) << 20,
+            session: SessionOptions { memory_limit: self.memory_limit, ..SessionOptions::default() },
+            ..DailyConfig::default()
+        }
+    }
+
+    /// Checks the flags and loads what they name.
+    async fn validate(self) -> anyhow::Result<Daily> {
+        let registry = Arc::new(self.schema.load()?);
+        let lake = Lake::open(&self.lake)?;
+        let days = self.days(&lake).await?;
+        Ok(Daily {
+            config: self.config(),
+            lake,
+            registry,
+            days,
+            parallel: self.parallel,
+            dry_run: self.dry_run,
+            metrics: !self.no_metrics,
+        })
     }
 }
 
-async fn days(args: &DailyArgs, lake: &Lake) -> anyhow::Result<Vec<NaiveDate>> {
-    let mut days = BTreeSet::new();
-    if let Some(d) = args.date {
-        days.insert(d);
-    }
-    if let (Some(from), Some(to)) = (args.from, args.to) {
-        if to <= from {
-            bail!("--to {to} must be after --from {from} (the range is half-open)");
-        }
-        days.extend(from.iter_days().take_while(|d| *d < to));
-    }
-    let today = args.scheduled_time.unwrap_or_else(Utc::now).date_naive();
-    if args.previous_day {
-        days.extend(today.pred_opt());
-    }
-    if args.catch_up {
-        let from = today - Duration::days(args.catch_up_days.max(1));
-        days.extend(stale_days(lake, from, today, args.lateness).await?);
-    }
-    Ok(days.into_iter().collect())
-}
-
-async fn run_async(args: DailyArgs) -> ExitCode {
-    let setup = async {
-        let registry = Arc::new(args.schema.load()?);
-        let lake = Lake::open(&args.lake)?;
-        let days = days(&args, &lake).await?;
-        anyhow::Ok((registry, lake, days))
-    };
-    let (registry, lake, days) = match setup.await {
-        Ok(x) => x,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::Usage;
-        }
-    };
-    let cfg = DailyConfig {
-        lateness: args.lateness,
-        allow_incomplete: args.allow_incomplete,
-        force: args.force,
-        lock_ttl: args.lock_ttl,
-        target_file_bytes: args.target_file_mb.max(1) << 20,
-        session: SessionOptions { memory_limit: args.memory_limit, ..SessionOptions::default() },
-        ..DailyConfig::default()
-    };
-    if days.is_empty() {
-        eprintln!("nothing to do: no day selected and no stale day found");
-        return ExitCode::Success;
-    }
-    if args.dry_run {
-        let mut table = Table::new(["date", "silver files", "bytes"]);
-        for d in &days {
-            match silver_inputs(&lake, *d).await {
-                Ok(inputs) => table.row([
-                    d.to_string(),
-                    inputs.len().to_string(),
-                    inputs.iter().map(|i| i.size).sum::<u64>().to_string(),
-                ]),
-                Err(e) => {
-                    eprintln!("error: {d}: {e}");
-                    return ExitCode::Failure;
-                }
-            }
-        }
-        println!("{}", table.render());
-        return ExitCode::Success;
-    }
-    run_days(&lake, registry, &days, &cfg, &args).await
-}
-
-async fn run_days(
-    lake: &Lake,
-    registry: Arc<Registry>,
-    days: &[NaiveDate],
-    cfg: &DailyConfig,
-    args: &DailyArgs,
-) -> ExitCode {
-    let bar = progress_bar("daily", days.len(), "days");
-    let mut results: Vec<(NaiveDate, Result<DailyOutcome, eventlake_gold::Error>, f64)> =
-        futures::stream::iter(days.iter().copied())
-            .map(|date| {
-                let registry = registry.clone();
-                let bar = bar.clone();
-                async move {
-                    let run_id = uuid::Uuid::new_v4().to_string();
-                    let span = tracing::info_span!("daily", job = "daily", run_id = %run_id, date = %date);
-                    let _enter = span.enter();
-                    let clock = Instant::now();
-                    tracing::info!("run started");
-                    let r = run_day(lake, registry, date, cfg, &run_id).await;
-                    let secs = clock.elapsed().as_secs_f64();
-                    match &r {
-                        Ok(o) => tracing::info!(
-                            status = ?o.status,
-                            silver_rows = o.manifest.counts.silver_rows,
-                            gold_rows = o.manifest.counts.gold_rows,
-                            duplicates = o.manifest.counts.duplicates,
-                            conflicts = o.manifest.counts.conflicts,
-                            seconds = secs,
-                            "run finished"
-                        ),
-                        Err(e) if e.is_lease_held() => tracing::warn!(error = %e, "another run holds this day"),
-                        Err(e) => tracing::error!(error = %e, "run failed"),
-                    }
-                    bar.inc(1);
-                    (date, r, secs)
-                }
-            })
-            .buffer_unordered(args.parallel.max(1))
-            .collect()
-            .await;
-    bar.finish_and_clear();
-    results.sort_by_key(|(d, _, _)| *d);
-    let mut code = ExitCode::Success;
-    let mut table = Table::new([
-        "date",
-        "status",
-        "silver rows",
-        "gold rows",
-        "duplicates",
-        "conflicts",
-        "missing hours",
-        "seconds",
-    ]);
-    for (date, result, secs) in results {
-        match result {
-            Ok(o) => {
-                let c = &o.manifest.counts;
-                let status = match o.status {
-                    DayStatus::Committed => "committed",
-                    DayStatus::Skipped => "skipped (current)",
-                };
-                table.row([
-                    date.to_string(),
-                    status.into(),
-                    c.silver_rows.to_string(),
-                    c.gold_rows.to_string(),
-                    c.duplicates.to_string(),
-                    c.conflicts.to_string(),
-                    o.manifest.missing_hours.len().to_string(),
-                    format!("{secs:.2}"),
-                ]);
-                if !args.no_metrics && o.status == DayStatus::Committed {
-                    let mut props = serde_json::Map::new();
-                    props.insert("run_id".into(), o.manifest.run_id.clone().into());
-                    props.insert("date".into(), o.manifest.date.clone().into());
-                    let record = emf_record(
-                        "eventlake",
-                        Utc::now().timestamp_millis(),
-                        &[("job", "daily")],
-                        &[
-                            Metric { name: "silver_rows", value: c.silver_rows as f64, unit: "Count" },
-                            Metric { name: "gold_rows", value: c.gold_rows as f64, unit: "Count" },
-                            Metric { name: "duplicates", value: c.duplicates as f64, unit: "Count" },
-                            Metric { name: "conflicts", value: c.conflicts as f64, unit: "Count" },
-                            Metric { name: "seconds", value: secs, unit: "Seconds" },
-                        ],
-                        &props,
-                    );
-                    println!("{record}");
-                }
-            }
-            Err(e) if e.is_lease_held() => {
-                eprintln!("error: {date}: {e}; another run is building this day (exit 75, retry later)");
-                table.row([
-                    date.to_string(),
-                    "lease held".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    format!("{secs:.2}"),
-                ]);
-                code = code.worst(ExitCode::LeaseHeld);
-            }
+pub(crate) fn run(opts: DailyOpts) -> ExitCode {
+    eventlake_runtime::block_on(async {
+        let daily = match opts.validate().await {
+            Ok(d) => d,
             Err(e) => {
-                eprintln!("error: {date}: {e}");
-                table.row([
-                    date.to_string(),
-                    "FAILED".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    "-".into(),
-                    format!("{secs:.2}"),
-                ]);
-                code = code.worst(ExitCode::Failure);
+                eprintln!("error: {e:#}");
+                return ExitCode::Usage;
+            }
+        };
+        if daily.days.is_empty() {
+            eprintln!("nothing to do: no day selected and no stale day found");
+            return ExitCode::Success;
+        }
+        if daily.dry_run {
+            return dry_run(&daily).await;
+        }
+        run_days(&daily).await.0
+    })
+}
+
+async fn dry_run(d: &Daily) -> ExitCode {
+    let mut table = Table::new(&["date", "silver files", "bytes"]);
+    for day in &d.days {
+        match silver_inputs(&d.lake, *day).await {
+            Ok(inputs) => table.row(vec![
+                day.to_string(),
+                inputs.len().to_string(),
+                inputs.iter().map(|i| i.size).sum::<u64>().to_string(),
+            ]),
+            Err(e) => {
+                eprintln!("error: {day}: {e}");
+                return ExitCode::Failure;
             }
         }
     }
-    eprintln!("{}", table.render());
-    code
+    println!("{}", table.render());
+    ExitCode::Success
+}
+
+/// What a committed or skipped day reports.
+struct DayReport(DailyOutcome);
+
+impl RunReport for DayReport {
+    fn status(&self) -> &'static str {
+        match self.0.status {
+            DayStatus::Committed => "committed",
+            DayStatus::Skipped => "skipped (current)",
+        }
+    }
+
+    fn committed(&self) -> bool {
+        self.0.status == DayStatus::Committed
+    }
+
+    fn figures(&self) -> Vec<Metric> {
+        let c = &self.0.manifest.counts;
+        vec![
+            Metric { name: "silver_rows", value: c.silver_rows as f64, unit: "Count" },
+            Metric { name: "gold_rows", value: c.gold_rows as f64, unit: "Count" },
+            Metric { name: "duplicates", value: c.duplicates as f64, unit: "Count" },
+            Metric { name: "conflicts", value: c.conflicts as f64, unit: "Count" },
+        ]
+    }
+
+    fn log_finished(&self, seconds: f64) {
+        let c = &self.0.manifest.counts;
+        tracing::info!(
+            status = self.status(),
+            silver_rows = c.silver_rows,
+            gold_rows = c.gold_rows,
+            duplicates = c.duplicates,
+            conflicts = c.conflicts,
+            seconds,
+            "run finished"
+        );
+    }
+
+    fn cells(&self) -> Vec<String> {
+        let c = &self.0.manifest.counts;
+        vec![
+            c.silver_rows.to_string(),
+            c.gold_rows.to_string(),
+            c.duplicates.to_string(),
+            c.conflicts.to_string(),
+            self.0.manifest.missing_hours.len().to_string(),
+        ]
+    }
+
+    fn properties(&self) -> Map<String, Value> {
+        let mut props = Map::new();
+        props.insert("run_id".into(), self.0.manifest.run_id.clone().into());
+        props.insert("date".into(), self.0.manifest.date.clone().into());
+        props
+    }
+}
+
+struct DayFailure(eventlake_gold::Error);
+
+impl std::fmt::Display for DayFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl RunFailure for DayFailure {
+    fn is_lease_held(&self) -> bool {
+        self.0.is_lease_held()
+    }
+}
+
+/// Builds every day and prints the summary; returns the exit code and the outcomes.
+pub(crate) async fn run_days(d: &Daily) -> (ExitCode, Vec<DailyOutcome>) {
+    let job = RangeJob {
+        job: "daily",
+        unit: "date",
+        columns: vec!["silver rows", "gold rows", "duplicates", "conflicts", "missing hours"],
+        parallel: d.parallel,
+        metrics: d.metrics,
+        busy: "another run is building this day",
+    };
+    let (code, finished) = run_range(&job, &d.days, |date, run_id| async move {
+        run_day(&d.lake, d.registry.clone(), date, &d.config, &run_id).await.map(DayReport).map_err(DayFailure)
+    })
+    .await;
+    (code, finished.into_iter().filter_map(|f| f.result.ok().map(|r| r.0)).collect())
 }

@@ -10,16 +10,19 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
+use eventlake_contract::{Registry, RegistryOptions};
+use eventlake_gold::query::lake_session;
+use eventlake_gold::{DailyConfig, SessionOptions};
 use eventlake_lake::Lake;
-use eventlake_lake::layout::Hour;
+use eventlake_lake::layout::{Hour, ManifestKey, QuarantineFile};
 use eventlake_runtime::ExitCode;
+use eventlake_silver::HourlyConfig;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
-use eventlake_gold::query::lake_session;
-use eventlake_gold::{DailyConfig, SessionOptions, run_day};
-
-use crate::hourly::{HourlyArgs, SchemaArgs, run_hours};
+use crate::daily::{Daily, run_days};
+use crate::hourly::{Hourly, run_hours};
+use crate::schemas::load_registry;
 
 const SCHEMAS: &[(&str, &str)] = &[
     ("account_created.json", include_str!("../../../examples/schemas/account_created.json")),
@@ -55,69 +58,40 @@ pub(crate) struct DemoArgs {
     dir: PathBuf,
 }
 
+/// The sample's arrival hours and its day.
+const FIRST_HOUR: &str = "2026-11-20T05";
+const END_HOUR: &str = "2026-11-20T07";
+
 pub(crate) fn run(args: DemoArgs) -> ExitCode {
-    match prepare(&args.dir) {
-        Ok(()) => {}
+    let lake_dir = args.dir.join("lake");
+    let schemas = args.dir.join("schemas");
+    let setup = || -> anyhow::Result<(Lake, Arc<Registry>, Vec<Hour>)> {
+        prepare(&args.dir)?;
+        let registry = Arc::new(load_registry(&schemas, &RegistryOptions::default())?);
+        let lake = Lake::open(&lake_dir.display().to_string())?;
+        let hours = Hour::range(FIRST_HOUR.parse()?, END_HOUR.parse()?).collect();
+        Ok((lake, registry, hours))
+    };
+    let (lake, registry, hours) = match setup() {
+        Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e:#}");
             return ExitCode::Failure;
         }
-    }
-    let lake_dir = args.dir.join("lake");
-    let schemas = args.dir.join("schemas");
-    let hourly = HourlyArgs {
-        lake: lake_dir.display().to_string(),
-        schema: SchemaArgs {
-            schemas: schemas.clone(),
-            allow_undeclared_fields: false,
-            event_id_field: "event_uuid".into(),
-            event_name_field: "event_name".into(),
-            created_at_field: "created_at".into(),
-        },
-        hour: None,
-        from: Some("2026-11-20T05".into()),
-        to: Some("2026-11-20T07".into()),
-        previous_hour: false,
-        scheduled_time: None,
+    };
+    let first_hour = hours.first().copied();
+    let hourly = Hourly {
+        lake: lake.clone(),
+        registry: registry.clone(),
+        hours,
+        config: HourlyConfig::default(),
         parallel: 1,
-        force: false,
         dry_run: false,
-        lock_ttl: chrono::Duration::hours(1),
-        max_lateness: chrono::Duration::days(7),
-        max_early: chrono::Duration::hours(1),
         max_quarantine_rate: None,
-        bronze_prefix: "bronze".into(),
-        error_prefixes: Vec::new(),
-        target_file_mb: 256,
-        workers: None,
-        no_metrics: true,
-        crash_at: None,
+        metrics: false,
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::Failure;
-        }
-    };
-    rt.block_on(async {
-        let setup = (|| -> anyhow::Result<_> {
-            let registry = Arc::new(hourly.schema.load()?);
-            let lake = Lake::open(&hourly.lake)?;
-            Ok((registry, lake))
-        })();
-        let (registry, lake) = match setup {
-            Ok(x) => x,
-            Err(e) => {
-                eprintln!("error: {e:#}");
-                return ExitCode::Failure;
-            }
-        };
-        let hours: Vec<Hour> = match (hourly.from.as_deref().map(str::parse), hourly.to.as_deref().map(str::parse)) {
-            (Some(Ok(a)), Some(Ok(b))) => Hour::range(a, b).collect(),
-            _ => return ExitCode::Failure,
-        };
-        let (code, outcomes) = run_hours(&lake, registry.clone(), &hours, &hourly.config(), &hourly).await;
+    eventlake_runtime::block_on(async {
+        let (code, outcomes) = run_hours(&hourly).await;
         if code != ExitCode::Success {
             return code;
         }
@@ -130,22 +104,27 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
             }
         }
         // The daily job over the sample day (the sample has only two arrival hours).
-        let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap_or_default();
-        let daily = DailyConfig { allow_incomplete: true, ..DailyConfig::default() };
-        let run_id = uuid::Uuid::new_v4().to_string();
-        match run_day(&lake, registry.clone(), date, &daily, &run_id).await {
-            Ok(o) => {
-                let c = &o.manifest.counts;
-                println!();
-                println!(
-                    "Daily {date}: {} silver rows -> {} gold rows ({} duplicate(s), {} conflict(s) removed)",
-                    c.silver_rows, c.gold_rows, c.duplicates, c.conflicts
-                );
-            }
-            Err(e) => {
-                eprintln!("error: daily {date}: {e}");
-                return ExitCode::Failure;
-            }
+        let Some(hour) = first_hour else { return ExitCode::Failure };
+        let daily = Daily {
+            lake: lake.clone(),
+            registry: registry.clone(),
+            days: vec![hour.date()],
+            config: DailyConfig { allow_incomplete: true, ..DailyConfig::default() },
+            parallel: 1,
+            dry_run: false,
+            metrics: false,
+        };
+        let (code, days) = run_days(&daily).await;
+        if code != ExitCode::Success {
+            return code;
+        }
+        for o in &days {
+            let c = &o.manifest.counts;
+            println!();
+            println!(
+                "Daily {}: {} silver rows -> {} gold rows ({} duplicate(s), {} conflict(s) removed)",
+                o.date, c.silver_rows, c.gold_rows, c.duplicates, c.conflicts
+            );
         }
         let sql = "SELECT event_name, events, duplicates_removed, first_event_time, last_event_time \
                    FROM daily_event_counts ORDER BY event_name";
@@ -156,29 +135,30 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
                 println!("{table}");
             }
             Err(e) => {
-                eprintln!("error: query: {e}");
+                eprintln!("error: query: {e:#}");
                 return ExitCode::Failure;
             }
         }
+        let local = |key: object_store::path::Path| lake_dir.join(key.as_ref()).display().to_string();
         println!();
         println!("Try:");
-        println!("  head -n 3 {}/quarantine/dt=2026-11-20/hour=05/*.jsonl", lake_dir.display());
-        println!("  cat {}/_manifests/hourly/dt=2026-11-20/hour=05.json", lake_dir.display());
+        println!("  head -n 3 {}/*.jsonl", local(QuarantineFile::dir(hour)));
+        println!("  cat {}", local(ManifestKey::Hourly(hour).path()));
         println!(
             "  eventlake query --lake {} --schemas {} \"SELECT reason, count(*) FROM quarantine GROUP BY 1\"",
             lake_dir.display(),
             schemas.display()
         );
         println!(
-            "  eventlake hourly --lake {} --schemas {} --hour 2026-11-20T05   # rerun: skipped, nothing changes",
+            "  eventlake hourly --lake {} --schemas {} --hour {hour}   # rerun: skipped, nothing changes",
             lake_dir.display(),
             schemas.display()
         );
-        code
+        ExitCode::Success
     })
 }
 
-async fn query(lake: &Lake, registry: &eventlake_contract::Registry, sql: &str) -> anyhow::Result<String> {
+async fn query(lake: &Lake, registry: &Registry, sql: &str) -> anyhow::Result<String> {
     let session = lake_session(lake, registry, SessionOptions::default()).await?;
     let batches = session.ctx.sql(sql).await?.collect().await?;
     Ok(arrow::util::pretty::pretty_format_batches(&batches)?.to_string())

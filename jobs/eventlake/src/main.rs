@@ -5,8 +5,8 @@ mod daily;
 mod demo;
 mod hourly;
 mod query;
+mod schemas;
 mod setup;
-mod summary;
 mod validate;
 
 use clap::Parser;

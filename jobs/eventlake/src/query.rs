@@ -8,7 +8,7 @@ use eventlake_lake::Lake;
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::size::parse_size;
 
-use crate::hourly::SchemaArgs;
+use crate::schemas::SchemaOpts;
 
 #[derive(Debug, Args)]
 pub(crate) struct QueryArgs {
@@ -17,7 +17,7 @@ pub(crate) struct QueryArgs {
     lake: String,
 
     #[command(flatten)]
-    schema: SchemaArgs,
+    schema: SchemaOpts,
 
     /// Output as an aligned table, CSV or JSON lines.
     #[arg(long, env = "EVENTLAKE_QUERY_FORMAT", value_enum, default_value_t = Output::Table)]
@@ -39,14 +39,7 @@ enum Output {
 }
 
 pub(crate) fn run(args: QueryArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::Failure;
-        }
-    };
-    rt.block_on(async {
+    eventlake_runtime::block_on(async {
         let setup = async {
             let registry = args.schema.load()?;
             let lake = Lake::open(&args.lake)?;

@@ -8,13 +8,14 @@ use clap::{ArgGroup, Args, ValueEnum};
 use eventlake_athena::plan::{Change, plan, read_applied, write_applied};
 use eventlake_athena::{Athena, AthenaOptions, ddl};
 use eventlake_contract::types::root_columns;
-use eventlake_contract::{CompileOptions, Schema};
-use eventlake_gold::catalog::{CatalogTable, TableFormat, catalog};
+use eventlake_contract::Schema;
+use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
 use eventlake_lake::Lake;
 use eventlake_runtime::ExitCode;
+use eventlake_runtime::duration::HumanDuration;
 use object_store::path::Path;
 
-use crate::hourly::{SchemaArgs, parse_chrono};
+use crate::schemas::{ContractOpts, load_registry};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("action").required(true).args(["print", "plan", "execute"])))]
@@ -73,24 +74,12 @@ pub(crate) struct SetupArgs {
     output_location: Option<String>,
 
     /// Longest wait for one statement (e.g. 10m).
-    #[arg(long, env = "EVENTLAKE_ATHENA_TIMEOUT", default_value = "10m", value_parser = parse_chrono)]
-    timeout: chrono::Duration,
+    #[arg(long, env = "EVENTLAKE_ATHENA_TIMEOUT", default_value = "10m")]
+    timeout: HumanDuration,
 
-    /// Allow undeclared fields (must match the jobs' setting).
-    #[arg(long, env = "EVENTLAKE_ALLOW_UNDECLARED_FIELDS")]
-    allow_undeclared_fields: bool,
-
-    /// Envelope field holding the event id.
-    #[arg(long, env = "EVENTLAKE_EVENT_ID_FIELD", default_value = "event_uuid")]
-    event_id_field: String,
-
-    /// Envelope field holding the event name.
-    #[arg(long, env = "EVENTLAKE_EVENT_NAME_FIELD", default_value = "event_name")]
-    event_name_field: String,
-
-    /// Envelope field holding the creation time.
-    #[arg(long, env = "EVENTLAKE_CREATED_AT_FIELD", default_value = "created_at")]
-    created_at_field: String,
+    /// Must match the jobs' settings.
+    #[command(flatten)]
+    contract: ContractOpts,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,14 +91,8 @@ enum Output {
 }
 
 pub(crate) fn run(args: SetupArgs) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
-            return ExitCode::Failure;
-        }
-    };
-    match rt.block_on(run_async(&args)) {
+    eventlake_runtime::block_on(async {
+        match run_async(&args).await {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -125,7 +108,8 @@ pub(crate) fn run(args: SetupArgs) -> ExitCode {
                 ExitCode::Failure
             }
         }
-    }
+        }
+    })
 }
 
 fn print_statements(statements: &[String], format: Output) {
@@ -147,7 +131,7 @@ fn single_table(args: &SetupArgs, path: &PathBuf) -> anyhow::Result<(CatalogTabl
     let schema = Schema::compile(
         &doc,
         &path.display().to_string(),
-        &CompileOptions { allow_undeclared_fields: args.allow_undeclared_fields },
+        &args.contract.compile_options(),
     )?;
     let columns = root_columns(&schema)?;
     let name = args.table.clone().unwrap_or_default();
@@ -177,14 +161,7 @@ async fn run_async(args: &SetupArgs) -> anyhow::Result<ExitCode> {
         print_statements(&[ddl::create_database(&args.database)?, create], args.format);
         return Ok(ExitCode::Success);
     }
-    let schema_args = SchemaArgs {
-        schemas: args.schemas.clone().unwrap_or_default(),
-        allow_undeclared_fields: args.allow_undeclared_fields,
-        event_id_field: args.event_id_field.clone(),
-        event_name_field: args.event_name_field.clone(),
-        created_at_field: args.created_at_field.clone(),
-    };
-    let registry = schema_args.load()?;
+    let registry = load_registry(&args.schemas.clone().unwrap_or_default(), &args.contract.registry_options())?;
     let lake = Lake::open(args.lake.as_deref().unwrap_or_default())?;
     let tables = catalog(&registry);
     if args.print {
@@ -218,7 +195,7 @@ async fn run_async(args: &SetupArgs) -> anyhow::Result<ExitCode> {
         database: args.database.clone(),
         workgroup: args.workgroup.clone(),
         output_location: args.output_location.clone(),
-        timeout: args.timeout.to_std().unwrap_or(Duration::from_secs(600)),
+        timeout: args.timeout.0,
         max_poll_interval: Duration::from_secs(5),
     })
     .await;

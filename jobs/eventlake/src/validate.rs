@@ -1,14 +1,27 @@
 //! `eventlake validate`: reports every record of NDJSON files against the schemas.
+//!
+//! With `--schemas`, every record gets the verdict the hourly job gives it (the contract's one
+//! accept function): envelope, event name, schema, storability and, when the arrival hour is known
+//! (`--arrival-hour`, or a Firehose `YYYY/MM/DD/HH/` path), the event-time window.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::{ArgGroup, Args, ValueEnum};
+use eventlake_contract::accept::{Acceptor, Lineage, RowSink, TableLayout, Window};
 use eventlake_contract::records::{Record, RecordReader, decompressed};
-use eventlake_contract::{CompileOptions, Envelope, Registry, RegistryOptions, Schema, ValidationError};
+use eventlake_contract::rows::RowsBuilder;
+use eventlake_contract::{Reason, Rejection, Schema, ValidationError};
+use eventlake_lake::layout::{Hour, event_window, firehose_hour_of};
 use eventlake_runtime::ExitCode;
+use eventlake_runtime::duration::HumanDuration;
+use eventlake_silver::HourlyConfig;
 use serde_json::json;
+
+use crate::schemas::{ContractOpts, load_registry};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("source").required(true).args(["schemas", "schema"])))]
@@ -21,25 +34,25 @@ pub(crate) struct ValidateArgs {
     #[arg(long)]
     schema: Option<PathBuf>,
 
-    /// Follow the JSON Schema default (undeclared fields allowed) instead of closed objects.
-    #[arg(long, env = "EVENTLAKE_ALLOW_UNDECLARED_FIELDS")]
-    allow_undeclared_fields: bool,
+    #[command(flatten)]
+    contract: ContractOpts,
 
     /// `text` prints invalid records and a summary; `json` prints one object per record.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
 
-    /// Envelope field holding the event name.
-    #[arg(long, env = "EVENTLAKE_EVENT_NAME_FIELD", default_value = "event_name")]
-    event_name_field: String,
+    /// Arrival hour of the files, for the event-time window check (default: read from a Firehose
+    /// `…/YYYY/MM/DD/HH/<file>` path; without either, the window is not checked).
+    #[arg(long)]
+    arrival_hour: Option<Hour>,
 
-    /// Envelope field holding the event id.
-    #[arg(long, env = "EVENTLAKE_EVENT_ID_FIELD", default_value = "event_uuid")]
-    event_id_field: String,
+    /// Events created longer than this before their arrival hour are rejected (as by `hourly`).
+    #[arg(long, env = "EVENTLAKE_MAX_LATENESS", default_value_t = HourlyConfig::default().max_lateness.into())]
+    max_lateness: HumanDuration,
 
-    /// Envelope field holding the creation time (Unix seconds).
-    #[arg(long, env = "EVENTLAKE_CREATED_AT_FIELD", default_value = "created_at")]
-    created_at_field: String,
+    /// Events created longer than this after their arrival hour are rejected (as by `hourly`).
+    #[arg(long, env = "EVENTLAKE_MAX_EARLY", default_value_t = HourlyConfig::default().max_early.into())]
+    max_early: HumanDuration,
 
     /// NDJSON files, plain or gzip (`-` reads standard input).
     #[arg(required = true)]
@@ -53,8 +66,20 @@ enum Format {
 }
 
 enum Checker {
-    Registry(Registry),
+    Registry(Box<Acceptor>),
     Single(Box<Schema>),
+}
+
+/// One scratch row per table: `validate` only needs to know that a record fits its columns.
+#[derive(Default)]
+struct ScratchRows(HashMap<String, RowsBuilder>);
+
+impl RowSink for ScratchRows {
+    fn rows_for(&mut self, layout: &Arc<TableLayout>, _created_micros: i64) -> &mut RowsBuilder {
+        let rows = self.0.entry(layout.event_type.clone()).or_insert_with(|| layout.rows());
+        rows.discard();
+        rows
+    }
 }
 
 #[derive(Default)]
@@ -64,8 +89,7 @@ struct Tally {
 }
 
 pub(crate) fn run(args: ValidateArgs) -> ExitCode {
-    let compile = CompileOptions { allow_undeclared_fields: args.allow_undeclared_fields };
-    let checker = match load(&args, compile) {
+    let checker = match load(&args) {
         Ok(c) => c,
         Err(message) => {
             eprintln!("error: {message}");
@@ -107,17 +131,11 @@ pub(crate) fn run(args: ValidateArgs) -> ExitCode {
     }
 }
 
-fn load(args: &ValidateArgs, compile: CompileOptions) -> Result<Checker, String> {
+fn load(args: &ValidateArgs) -> Result<Checker, String> {
+    let compile = args.contract.compile_options();
     if let Some(dir) = &args.schemas {
-        let options = RegistryOptions {
-            compile,
-            envelope: Envelope {
-                id: args.event_id_field.clone(),
-                name: args.event_name_field.clone(),
-                created_at: args.created_at_field.clone(),
-            },
-        };
-        return Registry::load_dir(dir, &options).map(Checker::Registry).map_err(|e| e.to_string());
+        let registry = load_registry(dir, &args.contract.registry_options()).map_err(|e| format!("{e:#}"))?;
+        return Ok(Checker::Registry(Box::new(Acceptor::new(Arc::new(registry)))));
     }
     let path = args.schema.as_deref().ok_or("one of --schemas or --schema is required")?;
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
@@ -141,64 +159,102 @@ fn check_file(
         decompressed(BufReader::new(File::open(file)?))?
     };
     let name = file.display().to_string();
+    let arrival = args.arrival_hour.or_else(|| firehose_hour_of(&name));
+    let window = arrival.map(|hour| {
+        let (start, end) = event_window(hour, args.max_lateness.chrono(), args.max_early.chrono());
+        Window { start, end, arrival: hour.start_micros() }
+    });
+    let mut scratch = ScratchRows::default();
     let mut records = RecordReader::new(reader);
     while let Some(record) = records.next_record()? {
         let line = record.position().line;
-        let (event, errors) = match &record {
-            Record::Malformed { error, .. } => (None, vec![problem("json", format!("malformed JSON: {error}"))]),
-            Record::Parsed { value, .. } => match checker {
-                Checker::Single(schema) => (None, schema.validate(*value)),
-                Checker::Registry(registry) => {
-                    let field = &registry.options().envelope.name;
-                    match value.get(field).and_then(|v| v.as_str()) {
-                        None => (
-                            None,
-                            vec![problem(
-                                "envelope",
-                                format!("/{field} is missing or not a string, so the event has no schema"),
-                            )],
-                        ),
-                        Some(event_name) => match registry.event(event_name) {
-                            None => (
-                                Some(event_name.to_owned()),
-                                vec![problem("event_name", format!("unknown event name {event_name:?}"))],
-                            ),
-                            Some(event) => (Some(event_name.to_owned()), event.schema.validate(*value)),
-                        },
-                    }
+        let verdict = match checker {
+            Checker::Registry(acceptor) => {
+                let lineage =
+                    Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: &name, line };
+                match acceptor.accept(&record, window, lineage, &mut scratch) {
+                    Ok(accepted) => Verdict { event: Some(accepted.event.name.clone()), rejection: None },
+                    Err(r) => Verdict { event: r.event_name.clone(), rejection: Some(r) },
+                }
+            }
+            Checker::Single(schema) => match &record {
+                Record::Malformed { error, .. } => Verdict {
+                    event: None,
+                    rejection: Some(Rejection {
+                        reason: Reason::MalformedJson,
+                        detail: error.to_string(),
+                        pointer: String::new(),
+                        errors: Vec::new(),
+                        event_name: None,
+                    }),
+                },
+                Record::Parsed { value, .. } => {
+                    let errors = schema.validate(*value);
+                    let rejection = (!errors.is_empty()).then(|| Rejection {
+                        reason: Reason::SchemaViolation,
+                        detail: String::new(),
+                        pointer: errors.first().map(|e| e.pointer.clone()).unwrap_or_default(),
+                        errors,
+                        event_name: None,
+                    });
+                    Verdict { event: None, rejection }
                 }
             },
         };
         total.records += 1;
-        let valid = errors.is_empty();
+        let valid = verdict.rejection.is_none();
         if !valid {
             total.invalid += 1;
         }
+        let errors = verdict.rejection.as_ref().map(problems).unwrap_or_default();
         match args.format {
             Format::Json => {
                 let mut obj = json!({"file": name, "line": line, "valid": valid, "errors": errors});
-                if let Some(e) = event {
+                if let Some(r) = &verdict.rejection {
+                    obj["reason"] = json!(r.reason.code());
+                    obj["pointer"] = json!(r.pointer);
+                }
+                if let Some(e) = &verdict.event {
                     obj["event_name"] = json!(e);
                 }
                 writeln!(out, "{obj}")?;
             }
-            Format::Text if !valid => {
-                let label = event.map(|e| format!(" {e}")).unwrap_or_default();
-                for e in &errors {
-                    if e.keyword == "json" || e.keyword == "envelope" || e.keyword == "event_name" {
-                        writeln!(out, "{name}:{line}:{label} {}", e.message)?;
+            Format::Text => {
+                if let Some(r) = &verdict.rejection {
+                    let label = verdict.event.as_ref().map(|e| format!(" {e}")).unwrap_or_default();
+                    if r.errors.is_empty() {
+                        writeln!(out, "{name}:{line}:{label} {}: {}", r.reason, r.detail)?;
                     } else {
-                        writeln!(out, "{name}:{line}:{label} {e}")?;
+                        for e in &r.errors {
+                            writeln!(out, "{name}:{line}:{label} {e}")?;
+                        }
                     }
                 }
             }
-            Format::Text => {}
         }
     }
     Ok(())
 }
 
-/// A record-level problem that is not a schema keyword failure.
-fn problem(keyword: &'static str, message: String) -> ValidationError {
-    ValidationError { pointer: String::new(), keyword, message }
+/// The verdict on one record.
+struct Verdict {
+    event: Option<String>,
+    rejection: Option<Rejection>,
+}
+
+/// The `errors` of a JSON report line: the schema's errors, or one record-level problem labelled
+/// by what failed (`json`, `envelope`, `event_name`, `window`, `schema_violation`).
+fn problems(r: &Rejection) -> Vec<ValidationError> {
+    if !r.errors.is_empty() {
+        return r.errors.clone();
+    }
+    let keyword = match r.reason {
+        Reason::MalformedJson => "json",
+        Reason::BadEnvelope => "envelope",
+        Reason::UnknownEventName => "event_name",
+        Reason::OutOfWindow => "window",
+        // A duplicate key or a value its column cannot hold; the pointer is in the report line.
+        Reason::SchemaViolation => "schema_violation",
+    };
+    vec![ValidationError { pointer: String::new(), keyword, message: r.detail.clone() }]
 }

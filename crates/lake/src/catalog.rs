@@ -5,9 +5,11 @@ use std::sync::Arc;
 
 use arrow_schema::{Field, Schema, SchemaRef};
 use eventlake_contract::registry::derived;
-use eventlake_contract::{Column, ColumnType, Registry};
-use eventlake_lake::layout;
+use eventlake_contract::{Column, ColumnType, Reason, Registry};
 use object_store::path::Path;
+
+use crate::layout;
+use crate::quarantine::{QuarantineLine, col};
 
 /// How a table's files are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,10 +67,6 @@ impl CatalogTable {
     }
 }
 
-fn col(name: &str, ty: ColumnType, nullable: bool, doc: &str) -> Column {
-    Column { name: name.into(), source_name: name.into(), ty, nullable, description: Some(doc.into()) }
-}
-
 /// A lower-cased, `[a-z0-9_]` version of an event type for table names.
 pub fn table_suffix(event_type: &str) -> String {
     event_type.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
@@ -76,17 +74,17 @@ pub fn table_suffix(event_type: &str) -> String {
 
 /// Every table of the lake described by `registry`.
 pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
-    let date = Partition { name: "dt", kind: PartitionKind::Date };
-    let hour = Partition { name: "hour", kind: PartitionKind::Hour };
+    let date = Partition { name: layout::DATE_KEY, kind: PartitionKind::Date };
+    let hour = Partition { name: layout::HOUR_KEY, kind: PartitionKind::Hour };
     let types: Vec<String> = registry.tables().map(|t| t.event_type.clone()).collect();
-    let event_type = Partition { name: "event_type", kind: PartitionKind::Enum(types) };
+    let event_type = Partition { name: layout::EVENT_TYPE_KEY, kind: PartitionKind::Enum(types) };
     let mut out = Vec::new();
     for t in registry.tables() {
         let suffix = table_suffix(&t.event_type);
         let silver = t.silver_columns();
         out.push(CatalogTable {
             name: format!("silver_{suffix}"),
-            dir: Path::from_iter([layout::SILVER.to_owned(), format!("event_type={}", t.event_type)]),
+            dir: layout::silver_type_dir(&t.event_type),
             columns: silver.clone(),
             partitions: vec![date.clone(), hour.clone()],
             format: TableFormat::Parquet,
@@ -94,11 +92,7 @@ pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
         });
         out.push(CatalogTable {
             name: format!("gold_{suffix}"),
-            dir: Path::from_iter([
-                layout::GOLD.to_owned(),
-                layout::GOLD_EVENTS.to_owned(),
-                format!("event_type={}", t.event_type),
-            ]),
+            dir: layout::gold_type_dir(&t.event_type),
             columns: gold_columns(&silver),
             partitions: vec![date.clone()],
             format: TableFormat::Parquet,
@@ -122,7 +116,22 @@ pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
         format: TableFormat::Parquet,
         comment: "Every gold event, envelope columns only".into(),
     });
+    out.push(event_counts_table());
+    out.push(quality_table());
     out.push(CatalogTable {
+        name: "quarantine".into(),
+        dir: Path::from(layout::QUARANTINE),
+        columns: QuarantineLine::columns(),
+        partitions: vec![date, hour],
+        format: TableFormat::JsonLines,
+        comment: "Rejected records, byte for byte, with the reason".into(),
+    });
+    out
+}
+
+/// `daily_event_counts`: per event name and event date, written by the daily job.
+pub fn event_counts_table() -> CatalogTable {
+    CatalogTable {
         name: "daily_event_counts".into(),
         dir: Path::from_iter([layout::GOLD, layout::DAILY_EVENT_COUNTS]),
         columns: vec![
@@ -135,57 +144,30 @@ pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
             col("last_event_time", ColumnType::Timestamp, true, "Latest created_datetime"),
             col("late_arrivals", ColumnType::Int64, false, "Events that arrived after their day ended"),
         ],
-        partitions: vec![date.clone()],
+        partitions: vec![Partition { name: layout::DATE_KEY, kind: PartitionKind::Date }],
         format: TableFormat::Parquet,
         comment: "Per event name and event date: counts, duplicates, conflicts, lateness".into(),
-    });
-    let mut quality = vec![
+    }
+}
+
+/// `daily_quality`: per arrival date, records and quarantined by [`Reason`], from the hourly manifests.
+pub fn quality_table() -> CatalogTable {
+    let mut columns = vec![
         col("records", ColumnType::Int64, false, "Records read by the day's 24 hourly runs"),
         col("valid", ColumnType::Int64, false, "Records written to silver"),
         col("quarantined", ColumnType::Int64, false, "Records quarantined"),
     ];
-    for r in crate::daily::QUALITY_REASONS {
-        quality.push(col(r, ColumnType::Int64, false, "Records quarantined for this reason"));
+    for r in Reason::ALL {
+        columns.push(col(r.code(), ColumnType::Int64, false, "Records quarantined for this reason"));
     }
-    out.push(CatalogTable {
+    CatalogTable {
         name: "daily_quality".into(),
         dir: Path::from_iter([layout::GOLD, layout::DAILY_QUALITY]),
-        columns: quality,
-        partitions: vec![date.clone()],
+        columns,
+        partitions: vec![Partition { name: layout::DATE_KEY, kind: PartitionKind::Date }],
         format: TableFormat::Parquet,
         comment: "Per arrival date: records read and quarantined by reason".into(),
-    });
-    let error = ColumnType::Struct(vec![
-        col("pointer", ColumnType::Utf8, true, "JSON pointer"),
-        col("keyword", ColumnType::Utf8, true, "Failed keyword"),
-        col("message", ColumnType::Utf8, true, "What was expected and found"),
-    ]);
-    out.push(CatalogTable {
-        name: "quarantine".into(),
-        dir: Path::from(layout::QUARANTINE),
-        columns: vec![
-            col(
-                "reason",
-                ColumnType::Utf8,
-                false,
-                "malformed_json, bad_envelope, unknown_event_name, schema_violation or out_of_window",
-            ),
-            col("detail", ColumnType::Utf8, true, "Readable explanation"),
-            col("pointer", ColumnType::Utf8, true, "JSON pointer of the first problem"),
-            col("errors", ColumnType::List(Box::new(error)), true, "Every schema error"),
-            col("event_name", ColumnType::Utf8, true, "Event name, when it could be read"),
-            col("source_key", ColumnType::Utf8, false, "Bronze object"),
-            col("line", ColumnType::Int64, false, "1-based line in the object"),
-            col("byte_offset", ColumnType::Int64, false, "Byte offset in the decompressed object"),
-            col("arrival_hour", ColumnType::Utf8, false, "Arrival hour YYYY-MM-DDTHH"),
-            col("record_encoding", ColumnType::Utf8, false, "utf8, or base64 when the bytes are not UTF-8"),
-            col("record", ColumnType::Utf8, false, "The original record"),
-        ],
-        partitions: vec![date, hour],
-        format: TableFormat::JsonLines,
-        comment: "Rejected records, byte for byte, with the reason".into(),
-    });
-    out
+    }
 }
 
 /// Gold keeps `arrival_hour` (for lateness) and drops the per-delivery lineage.

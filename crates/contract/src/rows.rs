@@ -12,9 +12,9 @@ use arrow_array::{
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, Field, FieldRef, Fields, SchemaRef};
-use eventlake_contract::format::{parse_date, parse_date_time};
-use eventlake_contract::json::{Kind, Value};
-use eventlake_contract::{Column, ColumnType};
+use crate::format::{parse_date, parse_date_time};
+use crate::json::{Kind, Value};
+use crate::types::{Column, ColumnType};
 
 /// Why a value could not be stored in its column.
 #[derive(Debug, Clone)]
@@ -322,18 +322,19 @@ pub(crate) fn find_member<S: AsRef<str>>(names: &[S], key: &str, hint: &mut usiz
 
 /// Rows of one table: one builder per column of an Arrow schema.
 #[derive(Debug)]
-pub(crate) struct RowsBuilder {
+pub struct RowsBuilder {
     schema: SchemaRef,
     pub(crate) columns: Vec<ColumnBuilder>,
     rows: usize,
 }
 
 impl RowsBuilder {
-    pub(crate) fn new(schema: SchemaRef, types: &[ColumnType]) -> RowsBuilder {
+    pub fn new(schema: SchemaRef, types: &[ColumnType]) -> RowsBuilder {
         RowsBuilder { schema, columns: types.iter().map(ColumnBuilder::new).collect(), rows: 0 }
     }
 
-    pub(crate) fn rows(&self) -> usize {
+    /// Committed rows.
+    pub fn rows(&self) -> usize {
         self.rows
     }
 
@@ -350,8 +351,14 @@ impl RowsBuilder {
         }
     }
 
+    /// Drops every row, keeping the allocations (a check that only needs to know a row fits).
+    pub fn discard(&mut self) {
+        self.rows = 0;
+        self.truncate();
+    }
+
     /// The rows so far as one batch; the builder is left empty.
-    pub(crate) fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
+    pub fn finish(&mut self) -> Result<RecordBatch, ArrowError> {
         let arrays = self.columns.iter_mut().map(ColumnBuilder::finish).collect::<Result<Vec<_>, _>>()?;
         self.rows = 0;
         RecordBatch::try_new(self.schema.clone(), arrays)
@@ -368,7 +375,7 @@ pub(crate) fn same_type(ty: &ColumnType, dt: &arrow_schema::DataType) -> bool {
 mod tests {
     use super::*;
     use arrow_schema::Schema;
-    use eventlake_contract::json::Tape;
+    use crate::json::Tape;
 
     fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
         Column { name: name.to_lowercase(), source_name: name.into(), ty, nullable, description: None }

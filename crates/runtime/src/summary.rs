@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress bar over `len` units (`hours`, `days`) on a terminal; hidden otherwise or for one unit.
-pub(crate) fn progress_bar(job: &str, len: usize, unit: &str) -> ProgressBar {
+pub fn progress_bar(job: &str, len: usize, unit: &str) -> ProgressBar {
     if len <= 1 || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
@@ -16,21 +16,21 @@ pub(crate) fn progress_bar(job: &str, len: usize, unit: &str) -> ProgressBar {
 }
 
 /// A table with a header row, rendered with aligned columns.
-pub(crate) struct Table {
+pub struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
 }
 
 impl Table {
-    pub(crate) fn new<const N: usize>(header: [&str; N]) -> Table {
+    pub fn new(header: &[&str]) -> Table {
         Table { header: header.iter().map(|s| (*s).to_owned()).collect(), rows: Vec::new() }
     }
 
-    pub(crate) fn row<const N: usize>(&mut self, cells: [String; N]) {
-        self.rows.push(cells.to_vec());
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
     }
 
-    pub(crate) fn render(&self) -> String {
+    pub fn render(&self) -> String {
         let cols = self.header.len();
         let mut width = vec![0usize; cols];
         for r in std::iter::once(&self.header).chain(&self.rows) {
@@ -65,9 +65,9 @@ impl Table {
 mod tests {
     #[test]
     fn aligns_columns() {
-        let mut t = super::Table::new(["hour", "records"]);
-        t.row(["2026-11-20T05".into(), "7".into()]);
-        t.row(["2026-11-20T06".into(), "1234".into()]);
+        let mut t = super::Table::new(&["hour", "records"]);
+        t.row(vec!["2026-11-20T05".into(), "7".into()]);
+        t.row(vec!["2026-11-20T06".into(), "1234".into()]);
         assert_eq!(
             t.render(),
             "hour           records\n-------------  -------\n2026-11-20T05        7\n2026-11-20T06     1234"

@@ -1,0 +1,67 @@
+//! The contract flags every command that reads events shares: the schema folder, the envelope
+//! field names and closed or open objects.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use eventlake_contract::{CompileOptions, Envelope, Registry, RegistryOptions};
+
+/// How schemas are compiled and which envelope fields an event carries.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ContractOpts {
+    /// Follow the JSON Schema default (undeclared fields allowed) instead of closed objects.
+    #[arg(long, env = "EVENTLAKE_ALLOW_UNDECLARED_FIELDS")]
+    pub(crate) allow_undeclared_fields: bool,
+
+    /// Envelope field holding the event id.
+    #[arg(long, env = "EVENTLAKE_EVENT_ID_FIELD", default_value_t = Envelope::default().id)]
+    pub(crate) event_id_field: String,
+
+    /// Envelope field holding the event name.
+    #[arg(long, env = "EVENTLAKE_EVENT_NAME_FIELD", default_value_t = Envelope::default().name)]
+    pub(crate) event_name_field: String,
+
+    /// Envelope field holding the creation time (Unix seconds, integer or float).
+    #[arg(long, env = "EVENTLAKE_CREATED_AT_FIELD", default_value_t = Envelope::default().created_at)]
+    pub(crate) created_at_field: String,
+}
+
+impl ContractOpts {
+    pub(crate) fn registry_options(&self) -> RegistryOptions {
+        RegistryOptions {
+            compile: self.compile_options(),
+            envelope: Envelope {
+                id: self.event_id_field.clone(),
+                name: self.event_name_field.clone(),
+                created_at: self.created_at_field.clone(),
+            },
+        }
+    }
+
+    pub(crate) fn compile_options(&self) -> CompileOptions {
+        CompileOptions { allow_undeclared_fields: self.allow_undeclared_fields }
+    }
+}
+
+/// The schema registry: a folder of event schemas and how to read them.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct SchemaOpts {
+    /// Folder of event schemas (scanned recursively for *.json).
+    #[arg(long, env = "EVENTLAKE_SCHEMAS")]
+    pub(crate) schemas: PathBuf,
+
+    #[command(flatten)]
+    pub(crate) contract: ContractOpts,
+}
+
+impl SchemaOpts {
+    pub(crate) fn load(&self) -> anyhow::Result<Registry> {
+        load_registry(&self.schemas, &self.contract.registry_options())
+    }
+}
+
+/// Loads the registry of `dir`, naming the folder on failure.
+pub(crate) fn load_registry(dir: &std::path::Path, options: &RegistryOptions) -> anyhow::Result<Registry> {
+    Registry::load_dir(dir, options).with_context(|| format!("loading schemas from {}", dir.display()))
+}

@@ -92,7 +92,9 @@ impl LakeSession {
         partition_cols: &[&str],
     ) -> Result<()> {
         let url = self.folder_url(dir)?;
-        let options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        // Plain Utf8 also when the schema is inferred (silver of a retired event schema).
+        let format = ParquetFormat::default().with_force_view_types(false);
+        let options = ListingOptions::new(Arc::new(format))
             .with_file_extension(".parquet")
             .with_table_partition_cols(partition_cols.iter().map(|c| ((*c).to_owned(), DataType::Utf8)).collect());
         let schema = match schema {

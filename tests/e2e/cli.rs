@@ -89,7 +89,8 @@ fn validate_and_hourly_agree_on_every_record() {
                     records -= 1;
                     if v["valid"] == false {
                         let at = (key.to_owned(), v["line"].as_u64().unwrap());
-                        let verdict = (v["reason"].as_str().unwrap().to_owned(), v["pointer"].as_str().unwrap().to_owned());
+                        let verdict =
+                            (v["reason"].as_str().unwrap().to_owned(), v["pointer"].as_str().unwrap().to_owned());
                         rejected.insert(at, verdict);
                     }
                 }

@@ -12,8 +12,8 @@
 use serde::{Deserialize, Serialize};
 
 use eventlake_contract::ColumnType;
-use eventlake_lake::catalog::CatalogTable;
 use eventlake_lake::Lake;
+use eventlake_lake::catalog::CatalogTable;
 use object_store::path::Path;
 
 use crate::ddl;

@@ -37,8 +37,13 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in the order of the `daily_quality` columns.
-    pub const ALL: [Reason; 5] =
-        [Reason::MalformedJson, Reason::BadEnvelope, Reason::UnknownEventName, Reason::SchemaViolation, Reason::OutOfWindow];
+    pub const ALL: [Reason; 5] = [
+        Reason::MalformedJson,
+        Reason::BadEnvelope,
+        Reason::UnknownEventName,
+        Reason::SchemaViolation,
+        Reason::OutOfWindow,
+    ];
 
     /// The snake_case code written to the quarantine and the aggregates.
     pub fn code(self) -> &'static str {

@@ -6,15 +6,15 @@
 
 use std::sync::Arc;
 
+use crate::format::{parse_date, parse_date_time};
+use crate::json::{Kind, Value};
+use crate::types::{Column, ColumnType};
 use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
     TimestampMicrosecondArray,
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, Field, FieldRef, Fields, SchemaRef};
-use crate::format::{parse_date, parse_date_time};
-use crate::json::{Kind, Value};
-use crate::types::{Column, ColumnType};
 
 /// Why a value could not be stored in its column.
 #[derive(Debug, Clone)]
@@ -374,8 +374,8 @@ pub(crate) fn same_type(ty: &ColumnType, dt: &arrow_schema::DataType) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use arrow_schema::Schema;
     use crate::json::Tape;
+    use arrow_schema::Schema;
 
     fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
         Column { name: name.to_lowercase(), source_name: name.into(), ty, nullable, description: None }

@@ -351,7 +351,10 @@ async fn dedup_type(
         idx(derived::SOURCE_KEY),
         idx(derived::SOURCE_LINE),
     ) else {
-        return Err(Error::UnexpectedSilver { event_type: event_type.into(), what: "envelope or lineage columns missing".into() });
+        return Err(Error::UnexpectedSilver {
+            event_type: event_type.into(),
+            what: "envelope or lineage columns missing".into(),
+        });
     };
     let gold_idx: Vec<usize> = gold_cols.iter().filter_map(|c| idx(c)).collect();
     let (i_h, i_rn, i_h0) = (columns.len(), columns.len() + 1, columns.len() + 2);
@@ -466,7 +469,8 @@ fn write_gold(
 ) -> Result<Vec<OutputFile>> {
     let et = event_type.to_owned();
     let name = Box::new(move |part| GoldFile { event_type: et.clone(), date, part }.path());
-    let mut writer = RollingParquet::new(lake.clone(), handle.clone(), schema, writer_properties(&unique), target, name);
+    let mut writer =
+        RollingParquet::new(lake.clone(), handle.clone(), schema, writer_properties(&unique), target, name);
     while let Some(batch) = rx.blocking_recv() {
         if let Err(e) = writer.write(&batch) {
             writer.abort();
@@ -528,7 +532,8 @@ fn write_aggregates(
     for r in Reason::ALL {
         q.push(Arc::new(Int64Array::from(vec![quality.by_reason.get(r.code()).copied().unwrap_or(0) as i64])));
     }
-    let quality_batch = RecordBatch::try_new(quality_table.arrow_schema(), q).map_err(arrow(quality_table.name.clone()))?;
+    let quality_batch =
+        RecordBatch::try_new(quality_table.arrow_schema(), q).map_err(arrow(quality_table.name.clone()))?;
     let mut outputs = Vec::new();
     for (file, batch, kind) in [
         (DailyFile::EventCounts(date), counts, counts_table.name.as_str()),

@@ -32,11 +32,11 @@
 mod daily;
 mod error;
 pub mod query;
+mod report;
 mod row_hash;
 mod session;
 
-pub use daily::{
-    DailyConfig, DailyOutcome, DayStatus, hourly_runs, missing_hours, run_day, silver_inputs, stale_days,
-};
+pub use daily::{DailyConfig, DailyOutcome, DayStatus, hourly_runs, missing_hours, run_day, silver_inputs, stale_days};
 pub use error::{Error, Result};
+pub use report::SUMMARY_COLUMNS;
 pub use session::{LakeSession, SessionOptions, quote};

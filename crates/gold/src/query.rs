@@ -11,9 +11,9 @@ use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTable
 use eventlake_contract::Registry;
 use eventlake_lake::Lake;
 
-use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
 use crate::error::Result;
 use crate::session::{LakeSession, SessionOptions};
+use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
 
 /// A session with every table of the lake registered.
 pub async fn lake_session(lake: &Lake, registry: &Registry, options: SessionOptions) -> Result<LakeSession> {

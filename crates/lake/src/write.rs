@@ -157,17 +157,112 @@ pub struct WrittenFile {
 /// Names part `n` of a rolling writer's output.
 pub type PartName = Box<dyn Fn(u32) -> Path + Send>;
 
-/// Parquet files of one partition: part 0, 1, … each closed once it reaches the target size.
-pub struct RollingParquet {
+/// One open part of a rolling writer.
+trait Part: Sized {
+    /// Bytes the part holds so far, encoded.
+    fn size(&self) -> u64;
+    /// Completes the object; returns its size.
+    fn close(self, key: &Path) -> Result<u64>;
+    fn abort(self);
+}
+
+impl Part for ObjectSink {
+    fn size(&self) -> u64 {
+        self.written
+    }
+
+    fn close(self, _key: &Path) -> Result<u64> {
+        self.finish()
+    }
+
+    fn abort(self) {
+        ObjectSink::abort(self);
+    }
+}
+
+impl Part for ArrowWriter<ObjectSink> {
+    fn size(&self) -> u64 {
+        (self.bytes_written() + self.in_progress_size()) as u64
+    }
+
+    fn close(self, key: &Path) -> Result<u64> {
+        self.into_inner().map_err(|source| Error::Parquet { key: key.to_string(), source })?.finish()
+    }
+
+    fn abort(self) {
+        if let Ok(sink) = self.into_inner() {
+            sink.abort();
+        }
+    }
+}
+
+/// Parts 0, 1, … of one output, each closed once it reaches the target size.
+struct Rolling<P> {
     lake: Lake,
     handle: Handle,
-    schema: SchemaRef,
-    properties: WriterProperties,
     target_bytes: u64,
     name: PartName,
     part: u32,
-    current: Option<(ArrowWriter<ObjectSink>, u64, Path)>,
+    current: Option<(P, u64, Path)>,
     written: Vec<WrittenFile>,
+}
+
+impl<P: Part> Rolling<P> {
+    fn new(lake: Lake, handle: Handle, target_bytes: u64, name: PartName) -> Rolling<P> {
+        Rolling { lake, handle, target_bytes, name, part: 0, current: None, written: Vec::new() }
+    }
+
+    /// Writes `rows` rows with `write` into the open part (opened with `open` first if needed),
+    /// then rolls over to a new part if this one is full.
+    fn write(
+        &mut self,
+        rows: u64,
+        open: impl FnOnce(ObjectSink, &Path) -> Result<P>,
+        write: impl FnOnce(&mut P, &Path) -> Result<()>,
+    ) -> Result<()> {
+        let (part, count, key) = match self.current.as_mut() {
+            Some(c) => c,
+            None => {
+                let key = (self.name)(self.part);
+                let sink = ObjectSink::new(self.lake.clone(), key.clone(), self.handle.clone());
+                let part = open(sink, &key)?;
+                self.current.insert((part, 0, key))
+            }
+        };
+        write(part, key)?;
+        *count += rows;
+        if part.size() >= self.target_bytes {
+            self.close_current()?;
+            self.part += 1;
+        }
+        Ok(())
+    }
+
+    fn close_current(&mut self) -> Result<()> {
+        if let Some((part, rows, key)) = self.current.take() {
+            let bytes = part.close(&key)?;
+            self.written.push(WrittenFile { key, rows, bytes });
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Vec<WrittenFile>> {
+        self.close_current()?;
+        Ok(self.written)
+    }
+
+    fn abort(mut self) {
+        if let Some((part, _, _)) = self.current.take() {
+            part.abort();
+        }
+    }
+}
+
+/// Parquet files of one partition: part 0, 1, … each closed once it reaches the target size.
+pub struct RollingParquet {
+    schema: SchemaRef,
+    properties: WriterProperties,
+    parts: Rolling<ArrowWriter<ObjectSink>>,
 }
 
 impl RollingParquet {
@@ -179,94 +274,58 @@ impl RollingParquet {
         target_bytes: u64,
         name: PartName,
     ) -> RollingParquet {
-        RollingParquet {
-            lake,
-            handle,
-            schema,
-            properties,
-            target_bytes,
-            name,
-            part: 0,
-            current: None,
-            written: Vec::new(),
-        }
+        RollingParquet { schema, properties, parts: Rolling::new(lake, handle, target_bytes, name) }
     }
 
     pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
-        let (writer, rows, key) = match self.current.as_mut() {
-            Some(c) => c,
-            None => {
-                let key = (self.name)(self.part);
-                let sink = ObjectSink::new(self.lake.clone(), key.clone(), self.handle.clone());
-                let writer = ArrowWriter::try_new(sink, self.schema.clone(), Some(self.properties.clone()))
-                    .map_err(|source| Error::Parquet { key: key.to_string(), source })?;
-                self.current.insert((writer, 0, key))
-            }
+        let (schema, properties) = (self.schema.clone(), self.properties.clone());
+        let open = |sink, key: &Path| {
+            ArrowWriter::try_new(sink, schema, Some(properties))
+                .map_err(|source| Error::Parquet { key: key.to_string(), source })
         };
-        writer.write(batch).map_err(|source| Error::Parquet { key: key.to_string(), source })?;
-        *rows += batch.num_rows() as u64;
-        if writer.in_progress_size() >= ROW_GROUP_BYTES {
-            writer.flush().map_err(|source| Error::Parquet { key: key.to_string(), source })?;
-        }
-        if (writer.bytes_written() + writer.in_progress_size()) as u64 >= self.target_bytes {
-            self.close_current()?;
-            self.part += 1;
-        }
-        Ok(())
+        let write = |writer: &mut ArrowWriter<ObjectSink>, key: &Path| {
+            let parquet = |source| Error::Parquet { key: key.to_string(), source };
+            writer.write(batch).map_err(parquet)?;
+            if writer.in_progress_size() >= ROW_GROUP_BYTES {
+                writer.flush().map_err(parquet)?;
+            }
+            Ok(())
+        };
+        self.parts.write(batch.num_rows() as u64, open, write)
     }
 
     /// Bytes held in memory: the open row group and the unshipped part of the upload.
     pub fn buffered(&self) -> usize {
-        self.current.as_ref().map_or(0, |(w, _, _)| w.in_progress_size() + w.inner().buffered())
+        self.parts.current.as_ref().map_or(0, |(w, _, _)| w.in_progress_size() + w.inner().buffered())
     }
 
     /// Flushes the open row group (to bound memory).
     pub fn flush(&mut self) -> Result<()> {
-        if let Some((w, _, key)) = self.current.as_mut() {
+        if let Some((w, _, key)) = self.parts.current.as_mut() {
             w.flush().map_err(|source| Error::Parquet { key: key.to_string(), source })?;
         }
         Ok(())
     }
 
-    fn close_current(&mut self) -> Result<()> {
-        if let Some((writer, rows, key)) = self.current.take() {
-            let sink = writer.into_inner().map_err(|source| Error::Parquet { key: key.to_string(), source })?;
-            let bytes = sink.finish()?;
-            self.written.push(WrittenFile { key, rows, bytes });
-        }
-        Ok(())
-    }
-
     /// Closes the open part; returns every file written.
-    pub fn finish(mut self) -> Result<Vec<WrittenFile>> {
-        self.close_current()?;
-        Ok(self.written)
+    pub fn finish(self) -> Result<Vec<WrittenFile>> {
+        self.parts.finish()
     }
 
     /// Abandons the open part (files already closed stay; the run's cleanup owns them).
-    pub fn abort(mut self) {
-        if let Some((writer, _, _)) = self.current.take()
-            && let Ok(sink) = writer.into_inner()
-        {
-            sink.abort();
-        }
+    pub fn abort(self) {
+        self.parts.abort();
     }
 }
 
 /// JSON-lines files: part 0, 1, … each closed once it reaches the target size.
 pub struct RollingLines {
-    lake: Lake,
-    handle: Handle,
-    target_bytes: u64,
-    name: PartName,
-    part: u32,
-    current: Option<(ObjectSink, u64, Path)>,
-    written: Vec<WrittenFile>,
+    parts: Rolling<ObjectSink>,
 }
 
 impl RollingLines {
     pub fn new(lake: Lake, handle: Handle, target_bytes: u64, name: PartName) -> RollingLines {
-        RollingLines { lake, handle, target_bytes, name, part: 0, current: None, written: Vec::new() }
+        RollingLines { parts: Rolling::new(lake, handle, target_bytes, name) }
     }
 
     /// Appends `lines` (complete, newline-terminated) holding `count` records.
@@ -274,40 +333,19 @@ impl RollingLines {
         if lines.is_empty() {
             return Ok(());
         }
-        let (sink, rows, key) = match self.current.as_mut() {
-            Some(c) => c,
-            None => {
-                let key = (self.name)(self.part);
-                let sink = ObjectSink::new(self.lake.clone(), key.clone(), self.handle.clone());
-                self.current.insert((sink, 0, key))
-            }
+        let write = |sink: &mut ObjectSink, key: &Path| {
+            sink.write_all(lines).map_err(|source| Error::Write { key: key.to_string(), source })
         };
-        sink.write_all(lines).map_err(|source| Error::Write { key: key.to_string(), source })?;
-        *rows += count;
-        if sink.written() >= self.target_bytes {
-            self.close_current()?;
-            self.part += 1;
-        }
-        Ok(())
-    }
-
-    fn close_current(&mut self) -> Result<()> {
-        if let Some((sink, rows, key)) = self.current.take() {
-            let bytes = sink.finish()?;
-            self.written.push(WrittenFile { key, rows, bytes });
-        }
-        Ok(())
+        self.parts.write(count, |sink, _| Ok(sink), write)
     }
 
     /// Closes the open part; returns every file written.
-    pub fn finish(mut self) -> Result<Vec<WrittenFile>> {
-        self.close_current()?;
-        Ok(self.written)
+    pub fn finish(self) -> Result<Vec<WrittenFile>> {
+        self.parts.finish()
     }
 
-    pub fn abort(mut self) {
-        if let Some((sink, _, _)) = self.current.take() {
-            sink.abort();
-        }
+    /// Abandons the open part.
+    pub fn abort(self) {
+        self.parts.abort();
     }
 }

@@ -469,8 +469,7 @@ fn write_chunk(
             Some(x) => x,
             None => {
                 // Unique per row: dictionaries would only cost time.
-                let unique =
-                    [derived::SOURCE_LINE.to_owned(), derived::CREATED_DATETIME.to_owned(), ctx.id_column()];
+                let unique = [derived::SOURCE_LINE.to_owned(), derived::CREATED_DATETIME.to_owned(), ctx.id_column()];
                 let (arrival, p) = (ctx.arrival, partition.clone());
                 let name = Box::new(move |part| SilverFile { partition: p.clone(), arrival, part }.path());
                 let writer = RollingParquet::new(

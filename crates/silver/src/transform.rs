@@ -150,9 +150,8 @@ impl Worker {
         for key in keys {
             let partition = SilverPartition { event_type: key.0.clone(), hour: key.1 };
             if let Some(b) = self.rows.builders.get_mut(&key) {
-                let batch = b
-                    .finish()
-                    .map_err(|source| Error::Rows { partition: partition.path().to_string(), source })?;
+                let batch =
+                    b.finish().map_err(|source| Error::Rows { partition: partition.path().to_string(), source })?;
                 batches.push((partition, batch));
             }
         }

@@ -7,15 +7,13 @@ use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{ArgGroup, Args};
 use eventlake_contract::Registry;
-use eventlake_gold::{DailyConfig, DailyOutcome, DayStatus, SessionOptions, run_day, silver_inputs, stale_days};
+use eventlake_gold::{DailyConfig, DailyOutcome, SUMMARY_COLUMNS, SessionOptions, run_day, silver_inputs, stale_days};
 use eventlake_lake::Lake;
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
-use eventlake_runtime::metrics::Metric;
-use eventlake_runtime::range::{RangeJob, RunFailure, RunReport, run_range};
+use eventlake_runtime::range::{RangeJob, run_range};
 use eventlake_runtime::size::parse_size;
 use eventlake_runtime::summary::Table;
-use serde_json::{Map, Value};
 
 use crate::schemas::SchemaOpts;
 
@@ -198,90 +196,19 @@ async fn dry_run(d: &Daily) -> ExitCode {
     ExitCode::Success
 }
 
-/// What a committed or skipped day reports.
-struct DayReport(DailyOutcome);
-
-impl RunReport for DayReport {
-    fn status(&self) -> &'static str {
-        match self.0.status {
-            DayStatus::Committed => "committed",
-            DayStatus::Skipped => "skipped (current)",
-        }
-    }
-
-    fn committed(&self) -> bool {
-        self.0.status == DayStatus::Committed
-    }
-
-    fn figures(&self) -> Vec<Metric> {
-        let c = &self.0.manifest.counts;
-        vec![
-            Metric { name: "silver_rows", value: c.silver_rows as f64, unit: "Count" },
-            Metric { name: "gold_rows", value: c.gold_rows as f64, unit: "Count" },
-            Metric { name: "duplicates", value: c.duplicates as f64, unit: "Count" },
-            Metric { name: "conflicts", value: c.conflicts as f64, unit: "Count" },
-        ]
-    }
-
-    fn log_finished(&self, seconds: f64) {
-        let c = &self.0.manifest.counts;
-        tracing::info!(
-            status = self.status(),
-            silver_rows = c.silver_rows,
-            gold_rows = c.gold_rows,
-            duplicates = c.duplicates,
-            conflicts = c.conflicts,
-            seconds,
-            "run finished"
-        );
-    }
-
-    fn cells(&self) -> Vec<String> {
-        let c = &self.0.manifest.counts;
-        vec![
-            c.silver_rows.to_string(),
-            c.gold_rows.to_string(),
-            c.duplicates.to_string(),
-            c.conflicts.to_string(),
-            self.0.manifest.missing_hours.len().to_string(),
-        ]
-    }
-
-    fn properties(&self) -> Map<String, Value> {
-        let mut props = Map::new();
-        props.insert("run_id".into(), self.0.manifest.run_id.clone().into());
-        props.insert("date".into(), self.0.manifest.date.clone().into());
-        props
-    }
-}
-
-struct DayFailure(eventlake_gold::Error);
-
-impl std::fmt::Display for DayFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl RunFailure for DayFailure {
-    fn is_lease_held(&self) -> bool {
-        self.0.is_lease_held()
-    }
-}
-
 /// Builds every day and prints the summary; returns the exit code and the outcomes.
 pub(crate) async fn run_days(d: &Daily) -> (ExitCode, Vec<DailyOutcome>) {
     let job = RangeJob {
         job: "daily",
         unit: "date",
-        columns: vec!["silver rows", "gold rows", "duplicates", "conflicts", "missing hours"],
+        columns: SUMMARY_COLUMNS.to_vec(),
         parallel: d.parallel,
         metrics: d.metrics,
         busy: "another run is building this day",
     };
     let (code, finished) = run_range(&job, &d.days, |date, run_id| async move {
-        run_day(&d.lake, d.registry.clone(), date, &d.config, &run_id).await.map(DayReport).map_err(DayFailure)
+        run_day(&d.lake, d.registry.clone(), date, &d.config, &run_id).await
     })
     .await;
-    (code, finished.into_iter().filter_map(|f| f.result.ok().map(|r| r.0)).collect())
+    (code, finished.into_iter().filter_map(|f| f.result.ok()).collect())
 }

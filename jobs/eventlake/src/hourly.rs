@@ -10,11 +10,9 @@ use eventlake_lake::Lake;
 use eventlake_lake::layout::Hour;
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
-use eventlake_runtime::metrics::Metric;
-use eventlake_runtime::range::{Finished, RangeJob, RunFailure, RunReport, run_range};
+use eventlake_runtime::range::{Finished, RangeJob, run_range};
 use eventlake_runtime::summary::Table;
-use eventlake_silver::{CrashPoint, HourStatus, HourlyConfig, HourlyOutcome, plan_hour, run_hour};
-use serde_json::{Map, Value};
+use eventlake_silver::{CrashPoint, HourlyConfig, HourlyOutcome, SUMMARY_COLUMNS, plan_hour, run_hour};
 
 use crate::schemas::SchemaOpts;
 
@@ -219,109 +217,31 @@ async fn dry_run(h: &Hourly) -> ExitCode {
     code
 }
 
-/// What a committed or skipped hour reports.
-struct HourReport(HourlyOutcome);
-
-impl HourReport {
-    fn rate(&self) -> f64 {
-        let c = &self.0.manifest.counts;
-        if c.records == 0 { 0.0 } else { c.quarantined as f64 / c.records as f64 }
-    }
-}
-
-impl RunReport for HourReport {
-    fn status(&self) -> &'static str {
-        match self.0.status {
-            HourStatus::Committed => "committed",
-            HourStatus::Skipped => "skipped (current)",
-        }
-    }
-
-    fn committed(&self) -> bool {
-        self.0.status == HourStatus::Committed
-    }
-
-    fn figures(&self) -> Vec<Metric> {
-        let c = &self.0.manifest.counts;
-        vec![
-            Metric { name: "records", value: c.records as f64, unit: "Count" },
-            Metric { name: "valid", value: c.valid as f64, unit: "Count" },
-            Metric { name: "quarantined", value: c.quarantined as f64, unit: "Count" },
-            Metric { name: "quarantine_rate", value: self.rate(), unit: "None" },
-            Metric { name: "bytes", value: c.bytes as f64, unit: "Bytes" },
-        ]
-    }
-
-    fn log_finished(&self, seconds: f64) {
-        let c = &self.0.manifest.counts;
-        tracing::info!(
-            status = self.status(),
-            records = c.records,
-            valid = c.valid,
-            quarantined = c.quarantined,
-            removed = self.0.removed.len(),
-            seconds,
-            "run finished"
-        );
-    }
-
-    fn cells(&self) -> Vec<String> {
-        let c = &self.0.manifest.counts;
-        vec![
-            c.records.to_string(),
-            c.valid.to_string(),
-            c.quarantined.to_string(),
-            format!("{:.2}%", self.rate() * 100.0),
-            self.0.manifest.outputs.len().to_string(),
-        ]
-    }
-
-    fn properties(&self) -> Map<String, Value> {
-        let mut props = Map::new();
-        props.insert("run_id".into(), self.0.manifest.run_id.clone().into());
-        props.insert("arrival_hour".into(), self.0.manifest.arrival_hour.clone().into());
-        props
-    }
-}
-
-struct HourFailure(eventlake_silver::Error);
-
-impl std::fmt::Display for HourFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl RunFailure for HourFailure {
-    fn is_lease_held(&self) -> bool {
-        self.0.is_lease_held()
-    }
-}
-
 /// Runs every hour and prints the summary; returns the exit code and the outcomes.
 pub(crate) async fn run_hours(h: &Hourly) -> (ExitCode, Vec<HourlyOutcome>) {
     let job = RangeJob {
         job: "hourly",
         unit: "hour",
-        columns: vec!["records", "valid", "quarantined", "rate", "outputs"],
+        columns: SUMMARY_COLUMNS.to_vec(),
         parallel: h.parallel,
         metrics: h.metrics,
         busy: "another run is processing this hour",
     };
     let (mut code, finished) = run_range(&job, &h.hours, |hour, run_id| async move {
-        run_hour(&h.lake, h.registry.clone(), hour, &h.config, &run_id).await.map(HourReport).map_err(HourFailure)
+        run_hour(&h.lake, h.registry.clone(), hour, &h.config, &run_id).await
     })
     .await;
     let mut outcomes = Vec::new();
     for Finished { unit: hour, result, .. } in finished {
-        if let Ok(report) = result {
+        if let Ok(outcome) = result {
+            let rate = outcome.quarantine_rate();
             if let Some(max) = h.max_quarantine_rate
-                && report.rate() > max
+                && rate > max
             {
-                eprintln!("error: {hour}: quarantine rate {:.4} is above --max-quarantine-rate {max}", report.rate());
+                eprintln!("error: {hour}: quarantine rate {rate:.4} is above --max-quarantine-rate {max}");
                 code = code.worst(ExitCode::QualityThreshold);
             }
-            outcomes.push(report.0);
+            outcomes.push(outcome);
         }
     }
     (code, outcomes)

@@ -7,10 +7,10 @@ use anyhow::{Context, bail};
 use clap::{ArgGroup, Args, ValueEnum};
 use eventlake_athena::plan::{Change, plan, read_applied, write_applied};
 use eventlake_athena::{Athena, AthenaOptions, ddl};
-use eventlake_contract::types::root_columns;
 use eventlake_contract::Schema;
-use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
+use eventlake_contract::types::root_columns;
 use eventlake_lake::Lake;
+use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
 use object_store::path::Path;
@@ -93,21 +93,22 @@ enum Output {
 pub(crate) fn run(args: SetupArgs) -> ExitCode {
     eventlake_runtime::block_on(async {
         match run_async(&args).await {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            if e.downcast_ref::<eventlake_athena::Error>().is_some_and(|e| {
-                matches!(
-                    e,
-                    eventlake_athena::Error::InvalidIdentifier { .. } | eventlake_athena::Error::Incompatible { .. }
-                )
-            }) || e.downcast_ref::<eventlake_contract::Error>().is_some()
-            {
-                ExitCode::Usage
-            } else {
-                ExitCode::Failure
+            Ok(code) => code,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                if e.downcast_ref::<eventlake_athena::Error>().is_some_and(|e| {
+                    matches!(
+                        e,
+                        eventlake_athena::Error::InvalidIdentifier { .. }
+                            | eventlake_athena::Error::Incompatible { .. }
+                    )
+                }) || e.downcast_ref::<eventlake_contract::Error>().is_some()
+                {
+                    ExitCode::Usage
+                } else {
+                    ExitCode::Failure
+                }
             }
-        }
         }
     })
 }
@@ -128,11 +129,7 @@ fn single_table(args: &SetupArgs, path: &PathBuf) -> anyhow::Result<(CatalogTabl
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).with_context(|| format!("{}: not valid JSON", path.display()))?;
-    let schema = Schema::compile(
-        &doc,
-        &path.display().to_string(),
-        &args.contract.compile_options(),
-    )?;
+    let schema = Schema::compile(&doc, &path.display().to_string(), &args.contract.compile_options())?;
     let columns = root_columns(&schema)?;
     let name = args.table.clone().unwrap_or_default();
     let location = args.location.clone().unwrap_or_default();

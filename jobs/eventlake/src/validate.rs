@@ -170,8 +170,7 @@ fn check_file(
         let line = record.position().line;
         let verdict = match checker {
             Checker::Registry(acceptor) => {
-                let lineage =
-                    Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: &name, line };
+                let lineage = Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: &name, line };
                 match acceptor.accept(&record, window, lineage, &mut scratch) {
                     Ok(accepted) => Verdict { event: Some(accepted.event.name.clone()), rejection: None },
                     Err(r) => Verdict { event: r.event_name.clone(), rejection: Some(r) },

@@ -515,7 +515,7 @@ impl<'a> Compiler<'a> {
     /// Resolves a local `$ref` to a node, compiling the target if needed.
     fn resolve(&mut self, reference: &str, at: &str) -> Result<NodeId> {
         let fragment = &reference[1..];
-        let decoded = percent_decode(fragment);
+        let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
         if !decoded.is_empty() && !decoded.starts_with('/') {
             return Err(Error::NonLocalRef {
                 file: self.source.into(),
@@ -575,24 +575,6 @@ fn child(pointer: &str, token: &str) -> String {
     s.push('/');
     push_pointer_token(&mut s, token);
     s
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && let Some(h) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(h);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 /// Fills [`SchemaNode::closed`]: the property names declared across each node's in-place

@@ -1,10 +1,15 @@
 //! # eventlake-runtime
 //!
-//! Process plumbing every eventlake job shares, so each job's binary stays a few lines:
+//! Process plumbing every eventlake job shares, at the bottom of the crate layers, so each job's
+//! command stays a few lines:
 //!
 //! ```text
-//!   flags ──► logging::init ──► job ──► ExitCode ──► process exit status
-//!                                 └──► metrics::emit (CloudWatch EMF, one line per run)
+//!   flags ──► logging::init ──► block_on(command) ──► ExitCode ──► process exit status
+//!                                    │
+//!                  range::run_range  │  every unit (hour, date): a span with job and run id,
+//!                                    │  the work, a progress bar on a terminal, then one summary
+//!                                    ▼  table and one CloudWatch EMF line per committed run
+//!                  RunReport / RunFailure: what a job's outcome and error say (log, row, metrics)
 //! ```
 //!
 //! ```

@@ -48,9 +48,15 @@ ARG SCHEMAS_DIR=schemas
 COPY ${SCHEMAS_DIR}/ /app/schemas/
 RUN ["/usr/local/bin/eventlake", "validate", "--schemas", "/app/schemas", "/dev/null"]
 
+# Scratch space (temporary files, the daily job's spills) on a read-only root filesystem: a folder the
+# job's user owns, declared a volume so that the task's bind mount there starts with this owner
+# (a Fargate bind mount elsewhere is root-owned, and uid 10001 could not write to it).
+RUN mkdir -p /scratch && chown 10001:10001 /scratch && chmod 0700 /scratch
+VOLUME ["/scratch"]
+
 ENV EVENTLAKE_SCHEMAS=/app/schemas \
     EVENTLAKE_LOG_FORMAT=json \
-    TMPDIR=/tmp
+    TMPDIR=/scratch
 
 ARG GIT_SHA=unknown
 LABEL org.opencontainers.image.title="eventlake" \

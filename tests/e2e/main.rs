@@ -46,6 +46,7 @@ mod crash;
 mod daily;
 mod golden;
 mod hours;
+mod late_bronze;
 mod lease;
 mod rerun;
 mod schedules;

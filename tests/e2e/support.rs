@@ -316,7 +316,7 @@ pub(crate) struct ParquetFile {
 }
 
 impl ParquetFile {
-    fn read(key: &str, bytes: Vec<u8>) -> ParquetFile {
+    pub(crate) fn read(key: &str, bytes: Vec<u8>) -> ParquetFile {
         let builder = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(bytes))
             .unwrap_or_else(|e| panic!("{key}: not a Parquet file: {e}"));
         let metadata = builder.metadata().clone();

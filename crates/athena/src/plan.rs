@@ -72,6 +72,15 @@ impl Plan {
         self.changes.is_empty()
     }
 
+    /// The plan without `CREATE DATABASE`, for a database someone else owns (Terraform creates it,
+    /// and the jobs' role may not create databases).
+    pub fn without_create_database(mut self) -> Result<Plan> {
+        let create = ddl::create_database(&self.applied.database)?;
+        self.changes.retain(|c| *c != Change::CreateDatabase);
+        self.statements.retain(|s| *s != create);
+        Ok(self)
+    }
+
     /// The incompatible changes (a `--force` turns them into recreations).
     pub fn incompatible(&self) -> Vec<&Change> {
         self.changes.iter().filter(|c| matches!(c, Change::Incompatible { .. })).collect()
@@ -271,6 +280,15 @@ fn strip_columns(ddl: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_owned_database_is_not_created() {
+        let planned = super::plan("analytics", "s3://b/lake", &[], None, false).unwrap();
+        assert_eq!(planned.changes, [super::Change::CreateDatabase]);
+        let planned = planned.without_create_database().unwrap();
+        assert!(planned.is_empty() && planned.statements.is_empty(), "{:?}", planned.statements);
+        assert_eq!(planned.applied.database, "analytics", "the history still records the database");
+    }
+
     use eventlake_contract::Column;
     use eventlake_lake::catalog::{Partition, PartitionKind, TableFormat};
 

@@ -12,6 +12,7 @@ use arrow_schema::{Field, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate, Utc};
 use eventlake_contract::registry::derived;
 use eventlake_contract::{Reason, Registry};
+use eventlake_lake::bronze::BronzeListing;
 use eventlake_lake::catalog::{event_counts_table, quality_table};
 use eventlake_lake::layout::{self, DailyFile, GoldFile, Hour, LeaseKey, ManifestKey};
 use eventlake_lake::manifest::{
@@ -43,6 +44,9 @@ pub struct DailyConfig {
     pub session: SessionOptions,
     /// Conflicting deliveries kept as examples in the manifest.
     pub conflict_examples: usize,
+    /// The bronze the hourly job reads: an hour whose listing no longer matches its manifest has
+    /// records that are not in silver yet.
+    pub bronze: BronzeListing,
 }
 
 impl Default for DailyConfig {
@@ -55,6 +59,7 @@ impl Default for DailyConfig {
             target_file_bytes: 256 << 20,
             session: SessionOptions::default(),
             conflict_examples: 5,
+            bronze: BronzeListing::default(),
         }
     }
 }
@@ -149,6 +154,21 @@ fn missing_of(manifests: &BTreeMap<Hour, HourlyManifest>, date: NaiveDate, laten
     Hour::range(start, end).filter(|h| !manifests.contains_key(h)).collect()
 }
 
+/// Committed arrival hours whose bronze listing no longer matches their manifest's inputs.
+async fn changed_hours(
+    lake: &Lake,
+    manifests: &BTreeMap<Hour, HourlyManifest>,
+    bronze: &BronzeListing,
+) -> Result<Vec<Hour>> {
+    let mut changed = Vec::new();
+    for (hour, manifest) in manifests {
+        if bronze.list_hour(lake, *hour).await? != manifest.inputs {
+            changed.push(*hour);
+        }
+    }
+    Ok(changed)
+}
+
 /// Arrival hours of the completeness window of `date` that have no hourly manifest.
 pub async fn missing_hours(lake: &Lake, date: NaiveDate, lateness: Duration) -> Result<Vec<Hour>> {
     Ok(missing_of(&window_manifests(lake, date, lateness).await?, date, lateness))
@@ -198,6 +218,13 @@ async fn run_locked(
     if !missing.is_empty() && !cfg.allow_incomplete {
         return Err(Error::Incomplete { date: date_text, missing: missing.iter().map(ToString::to_string).collect() });
     }
+    let changed = changed_hours(lake, &manifests, &cfg.bronze).await?;
+    if !changed.is_empty() && !cfg.allow_incomplete {
+        return Err(Error::BronzeChanged {
+            date: date_text,
+            changed: changed.iter().map(ToString::to_string).collect(),
+        });
+    }
     let quality = quality_of(&manifests, date);
 
     let session = LakeSession::new(lake, cfg.session)?;
@@ -243,6 +270,7 @@ async fn run_locked(
         schema_fingerprint: registry.fingerprint().into(),
         inputs,
         missing_hours: missing.iter().map(ToString::to_string).collect(),
+        changed_hours: changed.iter().map(ToString::to_string).collect(),
         hourly_runs: runs,
         counts,
         conflict_examples: examples,

@@ -30,6 +30,14 @@ pub enum Error {
     )]
     Incomplete { date: String, missing: Vec<String> },
 
+    /// Some arrival hours of the day have bronze that landed after their hourly run committed.
+    #[error(
+        "{date} is incomplete: the bronze of {} arrival hour(s) changed after their hourly run: {}; rerun the hourly job for them (--lookback does it on schedule) or pass --allow-incomplete",
+        changed.len(),
+        changed.join(", ")
+    )]
+    BronzeChanged { date: String, changed: Vec<String> },
+
     /// The lake URL cannot be given to the query engine.
     #[error("cannot query {url}: {reason}")]
     Unqueryable { url: String, reason: String },

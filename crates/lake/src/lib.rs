@@ -6,6 +6,7 @@
 //!   Lake::open(url) ─► store     one object_store (local dir or S3), lake-relative keys
 //!   layout            typed keys ⇄ paths, both ways: BronzeHour, SilverFile, QuarantineFile, GoldFile,
 //!                     DailyFile, ManifestKey, LeaseKey, partition segments (event_type=, dt=, hour=)
+//!   bronze            which objects of an arrival hour are events (the listing a manifest records)
 //!   catalog           every table: name, columns, partitions, folder, format → Arrow schema, DDL, query
 //!   write             ObjectSink (put / multipart) → RollingParquet, RollingLines (parts by size)
 //!   quarantine        QuarantineLine: a rejected record and its reason, the quarantine table's columns
@@ -24,6 +25,7 @@
 //! assert_eq!(file.path().as_ref(), "silver/event_type=payment/dt=2026-11-20/hour=10/part-2026112011-0.parquet");
 //! ```
 
+pub mod bronze;
 pub mod catalog;
 pub mod error;
 pub mod layout;

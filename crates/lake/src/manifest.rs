@@ -131,6 +131,10 @@ pub struct DailyManifest {
     pub inputs: Vec<InputObject>,
     /// Arrival hours of the completeness window without an hourly manifest.
     pub missing_hours: Vec<String>,
+    /// Committed arrival hours whose bronze changed after their run (built anyway with
+    /// `--allow-incomplete`): their late records are not in this gold yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changed_hours: Vec<String>,
     /// Run id of each hourly manifest of the completeness window: a rerun hour makes the day stale.
     #[serde(default)]
     pub hourly_runs: BTreeMap<String, String>,

@@ -1,12 +1,10 @@
-//! Reading one bronze arrival hour: which objects are events, and how their bytes are cut into
-//! chunks that workers can process in parallel.
+//! Reading one bronze arrival hour's objects (listed by `eventlake_lake::bronze`), and how their
+//! bytes are cut into chunks that workers can process in parallel.
 
 use std::io::{self, Read};
 
 use bytes::Bytes;
 use eventlake_lake::Lake;
-use eventlake_lake::layout::{BronzeHour, Hour};
-use eventlake_lake::manifest::InputObject;
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
@@ -14,31 +12,6 @@ use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
-
-/// Folder names Firehose uses for records it could not deliver; objects below them are not events.
-pub const DEFAULT_ERROR_PREFIXES: &[&str] =
-    &["processing-failed", "format-conversion-failed", "errors", "error", "http-endpoint-failed", "splunk-failed"];
-
-/// The event objects of one arrival hour, sorted by key.
-pub async fn list_hour(lake: &Lake, prefix: &str, hour: Hour, error_prefixes: &[String]) -> Result<Vec<InputObject>> {
-    let dir = BronzeHour { prefix, hour }.path();
-    let objects = lake.list(&dir).await?;
-    let mut out = Vec::new();
-    for meta in objects {
-        let rel: Vec<String> =
-            meta.location.prefix_match(&dir).map(|p| p.map(|x| x.as_ref().to_owned()).collect()).unwrap_or_default();
-        let in_error_folder =
-            rel.len() > 1 && rel[..rel.len() - 1].iter().any(|seg| error_prefixes.iter().any(|e| e == seg));
-        // Temporary or hidden objects (`.staging/…`, `_temporary/…`, `.x.swp`) at any depth.
-        let hidden = rel.iter().any(|seg| seg.starts_with('.') || seg.starts_with('_'));
-        if in_error_folder || hidden {
-            tracing::debug!(key = %meta.location, "skipping non-event object");
-            continue;
-        }
-        out.push(InputObject { key: meta.location.to_string(), size: meta.size, etag: meta.e_tag.clone() });
-    }
-    Ok(out)
-}
 
 /// A blocking reader over an object: the file itself in a local lake, else a prefetched stream.
 pub(crate) fn open_object(lake: &Lake, key: &str, handle: &Handle) -> Result<Box<dyn Read + Send>> {

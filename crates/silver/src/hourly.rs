@@ -10,6 +10,7 @@ use chrono::{Duration, Utc};
 use eventlake_contract::Registry;
 use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, decompressed};
 use eventlake_contract::registry::derived;
+use eventlake_lake::bronze::BronzeListing;
 use eventlake_lake::layout::{
     self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, SilverPartition, event_window,
 };
@@ -22,17 +23,15 @@ use object_store::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
-use crate::bronze::{Chunker, DEFAULT_ERROR_PREFIXES, list_hour, open_object};
+use crate::bronze::{Chunker, open_object};
 use crate::error::{Error, Result};
 use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};
 
 /// Settings of the hourly job.
 #[derive(Debug, Clone)]
 pub struct HourlyConfig {
-    /// Bronze prefix under the lake root.
-    pub bronze_prefix: String,
-    /// Folder names under an hour whose objects are not events (Firehose error output).
-    pub error_prefixes: Vec<String>,
+    /// Where bronze is and which of its objects are events.
+    pub bronze: BronzeListing,
     /// Events created longer than this before their arrival hour are quarantined `out_of_window`.
     pub max_lateness: Duration,
     /// Events created longer than this after their arrival hour ends are quarantined too.
@@ -74,8 +73,7 @@ fn maybe_crash(cfg: &HourlyConfig, point: CrashPoint) {
 impl Default for HourlyConfig {
     fn default() -> Self {
         HourlyConfig {
-            bronze_prefix: layout::DEFAULT_BRONZE_PREFIX.into(),
-            error_prefixes: DEFAULT_ERROR_PREFIXES.iter().map(|s| (*s).to_owned()).collect(),
+            bronze: BronzeListing::default(),
             max_lateness: Duration::days(7),
             max_early: Duration::hours(1),
             target_file_bytes: 256 << 20,
@@ -96,8 +94,8 @@ impl HourlyConfig {
         let mut h = Sha256::new();
         h.update(format!(
             "hourly-settings-v1\0{}\0{:?}\0{}\0{}\0{}",
-            self.bronze_prefix,
-            self.error_prefixes,
+            self.bronze.prefix,
+            self.bronze.error_prefixes,
             self.max_lateness.num_seconds(),
             self.max_early.num_seconds(),
             self.target_file_bytes
@@ -123,6 +121,8 @@ pub struct HourlyOutcome {
     pub manifest: HourlyManifest,
     /// Stale files of earlier attempts that were removed.
     pub removed: Vec<String>,
+    /// The hour had committed before with other bronze objects: some arrived after its last run.
+    pub inputs_changed_after_commit: bool,
 }
 
 /// What a run of `hour` would do (`--dry-run`).
@@ -130,16 +130,38 @@ pub struct HourlyOutcome {
 pub struct HourPlan {
     pub hour: Hour,
     pub inputs: Vec<InputObject>,
+    /// Whether the hour has a manifest at all.
+    pub committed: bool,
     /// Whether a current manifest means the run would be skipped.
     pub current: bool,
 }
 
 /// Lists the hour's inputs and whether its manifest is current, without writing anything.
 pub async fn plan_hour(lake: &Lake, registry: &Registry, hour: Hour, cfg: &HourlyConfig) -> Result<HourPlan> {
-    let inputs = list_hour(lake, &cfg.bronze_prefix, hour, &cfg.error_prefixes).await?;
+    let inputs = cfg.bronze.list_hour(lake, hour).await?;
     let previous: Option<HourlyManifest> = read_manifest(lake, &ManifestKey::Hourly(hour)).await?;
+    let committed = previous.is_some();
     let current = previous.is_some_and(|p| p.is_current(&inputs, registry.fingerprint(), &cfg.fingerprint()));
-    Ok(HourPlan { hour, inputs, current })
+    Ok(HourPlan { hour, inputs, committed, current })
+}
+
+/// The hours of `hours` that a run would not skip: never committed, or whose bronze listing,
+/// schemas or settings changed since their commit (e.g. a Firehose object that landed after the
+/// hour's run). One listing and one manifest read per hour; no object is read.
+pub async fn stale_hours(
+    lake: &Lake,
+    registry: &Registry,
+    hours: &[Hour],
+    cfg: &HourlyConfig,
+) -> Result<Vec<HourPlan>> {
+    let mut stale = Vec::new();
+    for &hour in hours {
+        let plan = plan_hour(lake, registry, hour, cfg).await?;
+        if !plan.current {
+            stale.push(plan);
+        }
+    }
+    Ok(stale)
 }
 
 /// Runs one arrival hour under its lease.
@@ -162,7 +184,7 @@ async fn run_locked(
 ) -> Result<HourlyOutcome> {
     let started_at = Utc::now();
     let clock = Instant::now();
-    let inputs = list_hour(lake, &cfg.bronze_prefix, hour, &cfg.error_prefixes).await?;
+    let inputs = cfg.bronze.list_hour(lake, hour).await?;
     let manifest_key = ManifestKey::Hourly(hour);
     let previous: Option<HourlyManifest> = read_manifest(lake, &manifest_key).await?;
     let settings = cfg.fingerprint();
@@ -178,7 +200,17 @@ async fn run_locked(
         // A crash after the last commit may have left files of an older attempt behind.
         let removed = remove_stale(lake, hour, cleanup, &prev.outputs, &[]).await?;
         lake.delete(&attempt_key.path()).await?;
-        return Ok(HourlyOutcome { hour, status: HourStatus::Skipped, manifest: prev, removed });
+        return Ok(HourlyOutcome {
+            hour,
+            status: HourStatus::Skipped,
+            manifest: prev,
+            removed,
+            inputs_changed_after_commit: false,
+        });
+    }
+    let inputs_changed_after_commit = previous.as_ref().is_some_and(|p| p.inputs != inputs);
+    if inputs_changed_after_commit {
+        tracing::warn!("bronze of this hour changed after its last commit; reprocessing it");
     }
     write_manifest(lake, &attempt_key, &Attempt { window_start: cleanup.0, window_end: cleanup.1 }).await?;
     let ctx = Arc::new(HourContext::new(registry.clone(), hour, window));
@@ -231,7 +263,7 @@ async fn run_locked(
     let previous_outputs = previous.map(|p| p.outputs).unwrap_or_default();
     let removed = remove_stale(lake, hour, cleanup, &manifest.outputs, &previous_outputs).await?;
     lake.delete(&attempt_key.path()).await?;
-    Ok(HourlyOutcome { hour, status: HourStatus::Committed, manifest, removed })
+    Ok(HourlyOutcome { hour, status: HourStatus::Committed, manifest, removed, inputs_changed_after_commit })
 }
 
 /// Deletes files this arrival hour owns that the committed outputs do not list: silver parts

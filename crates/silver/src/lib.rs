@@ -37,8 +37,7 @@ mod hourly;
 mod report;
 mod transform;
 
-pub use bronze::{DEFAULT_ERROR_PREFIXES, list_hour};
 pub use error::{Error, Result};
-pub use hourly::{CrashPoint, HourPlan, HourStatus, HourlyConfig, HourlyOutcome, plan_hour, run_hour};
+pub use hourly::{CrashPoint, HourPlan, HourStatus, HourlyConfig, HourlyOutcome, plan_hour, run_hour, stale_hours};
 pub use report::SUMMARY_COLUMNS;
 pub use transform::Tally;

@@ -39,6 +39,12 @@ impl RunReport for HourlyOutcome {
             Metric { name: "quarantined", value: c.quarantined as f64, unit: "Count" },
             Metric { name: "quarantine_rate", value: self.quarantine_rate(), unit: "None" },
             Metric { name: "bytes", value: c.bytes as f64, unit: "Bytes" },
+            // Summed by an alarm: bronze that landed after its hour had committed (and was caught up).
+            Metric {
+                name: "inputs_changed_after_commit",
+                value: f64::from(u8::from(self.inputs_changed_after_commit)),
+                unit: "Count",
+            },
         ]
     }
 

@@ -15,6 +15,7 @@ use eventlake_runtime::range::{RangeJob, run_range};
 use eventlake_runtime::size::parse_size;
 use eventlake_runtime::summary::Table;
 
+use crate::bronze::BronzeOpts;
 use crate::schemas::SchemaOpts;
 
 #[derive(Debug, Args)]
@@ -27,6 +28,9 @@ pub(crate) struct DailyOpts {
 
     #[command(flatten)]
     schema: SchemaOpts,
+
+    #[command(flatten)]
+    bronze: BronzeOpts,
 
     /// One event date, e.g. 2026-11-20.
     #[arg(long, env = "EVENTLAKE_DATE")]
@@ -136,6 +140,7 @@ impl DailyOpts {
             lock_ttl: self.lock_ttl.chrono(),
             target_file_bytes: self.target_file_mb.max(1) << 20,
             session: SessionOptions { memory_limit: self.memory_limit, ..SessionOptions::default() },
+            bronze: self.bronze.listing(),
             ..DailyConfig::default()
         }
     }

@@ -84,6 +84,7 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
         lake: lake.clone(),
         registry: registry.clone(),
         hours,
+        lookback_hours: 0,
         config: HourlyConfig::default(),
         parallel: 1,
         dry_run: false,

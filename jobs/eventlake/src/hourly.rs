@@ -12,8 +12,9 @@ use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
 use eventlake_runtime::range::{Finished, RangeJob, run_range};
 use eventlake_runtime::summary::Table;
-use eventlake_silver::{CrashPoint, HourlyConfig, HourlyOutcome, SUMMARY_COLUMNS, plan_hour, run_hour};
+use eventlake_silver::{CrashPoint, HourlyConfig, HourlyOutcome, SUMMARY_COLUMNS, plan_hour, run_hour, stale_hours};
 
+use crate::bronze::BronzeOpts;
 use crate::schemas::SchemaOpts;
 
 /// Flags of `eventlake hourly`.
@@ -75,13 +76,8 @@ pub(crate) struct HourlyOpts {
     #[arg(long, env = "EVENTLAKE_MAX_QUARANTINE_RATE", value_parser = parse_rate)]
     max_quarantine_rate: Option<f64>,
 
-    /// Bronze prefix under the lake root.
-    #[arg(long, env = "EVENTLAKE_BRONZE_PREFIX", default_value_t = HourlyConfig::default().bronze_prefix, value_parser = non_empty)]
-    bronze_prefix: String,
-
-    /// Folder names under an hour holding Firehose error output, not events (repeatable).
-    #[arg(long = "error-prefix", env = "EVENTLAKE_ERROR_PREFIXES", value_delimiter = ',')]
-    error_prefixes: Vec<String>,
+    #[command(flatten)]
+    bronze: BronzeOpts,
 
     /// Silver and quarantine files roll over to a new part at this size, in MiB.
     #[arg(long, env = "EVENTLAKE_TARGET_FILE_MB", default_value_t = HourlyConfig::default().target_file_bytes >> 20)]
@@ -90,6 +86,11 @@ pub(crate) struct HourlyOpts {
     /// Parse and validate threads per hour (default: one per core).
     #[arg(long, env = "EVENTLAKE_WORKERS")]
     workers: Option<usize>,
+
+    /// Also rerun the hours this long before the selected ones whose bronze changed since their run
+    /// or that never committed (late Firehose objects); hours that are current cost one listing.
+    #[arg(long, env = "EVENTLAKE_LOOKBACK", default_value = "0s")]
+    lookback: HumanDuration,
 
     /// Do not print the CloudWatch Embedded Metric Format line per hour on stdout.
     #[arg(long, env = "EVENTLAKE_NO_METRICS")]
@@ -113,16 +114,13 @@ fn parse_rate(s: &str) -> Result<f64, String> {
     }
 }
 
-fn non_empty(s: &str) -> Result<String, String> {
-    let t = s.trim().trim_matches('/');
-    if t.is_empty() { Err("must not be empty".into()) } else { Ok(t.to_owned()) }
-}
-
 /// A validated hourly command: what to run, where, and how.
 pub(crate) struct Hourly {
     pub(crate) lake: Lake,
     pub(crate) registry: Arc<Registry>,
     pub(crate) hours: Vec<Hour>,
+    /// Hours before the first selected one to check for late bronze.
+    pub(crate) lookback_hours: i64,
     pub(crate) config: HourlyConfig,
     pub(crate) parallel: usize,
     pub(crate) dry_run: bool,
@@ -147,11 +145,8 @@ impl HourlyOpts {
 
     fn config(&self) -> HourlyConfig {
         let defaults = HourlyConfig::default();
-        let error_prefixes: Vec<String> =
-            self.error_prefixes.iter().filter(|p| !p.trim().is_empty()).cloned().collect();
         HourlyConfig {
-            bronze_prefix: self.bronze_prefix.clone(),
-            error_prefixes: if error_prefixes.is_empty() { defaults.error_prefixes } else { error_prefixes },
+            bronze: self.bronze.listing(),
             max_lateness: self.max_lateness.chrono(),
             max_early: self.max_early.chrono(),
             target_file_bytes: self.target_file_mb.max(1) << 20,
@@ -170,6 +165,8 @@ impl HourlyOpts {
     pub(crate) fn validate(self) -> anyhow::Result<Hourly> {
         Ok(Hourly {
             hours: self.hours()?,
+            // Whole hours, rounded up: 90m looks at two hours back.
+            lookback_hours: (self.lookback.0.as_secs() as i64 + 3599) / 3600,
             registry: Arc::new(self.schema.load()?),
             lake: Lake::open(&self.lake)?,
             config: self.config(),
@@ -190,11 +187,33 @@ pub(crate) fn run(opts: HourlyOpts) -> ExitCode {
         }
     };
     eventlake_runtime::block_on(async {
+        let mut hourly = hourly;
+        if let Err(e) = add_late_hours(&mut hourly).await {
+            eprintln!("error: lookback: {e}");
+            return ExitCode::Failure;
+        }
         if hourly.dry_run {
             return dry_run(&hourly).await;
         }
         run_hours(&hourly).await.0
     })
+}
+
+/// Adds the lookback hours whose bronze changed since their run, or that never committed.
+async fn add_late_hours(h: &mut Hourly) -> Result<(), eventlake_silver::Error> {
+    let Some(first) = h.hours.first().copied() else { return Ok(()) };
+    if h.lookback_hours <= 0 {
+        return Ok(());
+    }
+    let window: Vec<Hour> = Hour::range(Hour::from_index(first.index() - h.lookback_hours), first).collect();
+    for plan in stale_hours(&h.lake, &h.registry, &window, &h.config).await? {
+        let why = if plan.committed { "its bronze changed since its run" } else { "it never committed" };
+        tracing::warn!(hour = %plan.hour, "lookback: rerunning {}: {why}", plan.hour);
+        h.hours.push(plan.hour);
+    }
+    h.hours.sort();
+    h.hours.dedup();
+    Ok(())
 }
 
 async fn dry_run(h: &Hourly) -> ExitCode {

@@ -1,5 +1,6 @@
 //! `eventlake`: the hourly, daily and setup jobs and the tools around them, as one binary.
 
+mod bronze;
 mod cli;
 mod daily;
 mod demo;

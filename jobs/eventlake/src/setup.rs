@@ -57,6 +57,10 @@ pub(crate) struct SetupArgs {
     #[arg(long)]
     execute: bool,
 
+    /// The database exists and is someone else's (e.g. Terraform's): never send CREATE DATABASE.
+    #[arg(long, env = "EVENTLAKE_ATHENA_DATABASE_EXISTS")]
+    database_exists: bool,
+
     /// Apply changes that are not BACKWARD compatible (tables are recreated; files stay).
     #[arg(long, env = "EVENTLAKE_FORCE")]
     force: bool,
@@ -166,7 +170,10 @@ async fn run_async(args: &SetupArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::Success);
     }
     let applied = read_applied(&lake, &args.database).await?;
-    let planned = plan(&args.database, lake.url(), &tables, applied.as_ref(), args.force)?;
+    let mut planned = plan(&args.database, lake.url(), &tables, applied.as_ref(), args.force)?;
+    if args.database_exists {
+        planned = planned.without_create_database()?;
+    }
     if planned.is_empty() {
         eprintln!("database {} is up to date: nothing to change", args.database);
         return Ok(ExitCode::Success);

@@ -1,8 +1,11 @@
 # Alarms to one encrypted SNS topic:
-#   - a job's task stopped with a non-zero exit code, or failed to start (EventBridge rule);
+#   - a job's task stopped with a non-zero exit code other than 75 (lease held), or failed to start
+#     (EventBridge rule);
 #   - no successful hourly run for `stale_after_hours` hours (EMF metric `records`, missing = breaching),
 #     which also catches runs that never start;
 #   - the hourly quarantine rate is above a threshold (EMF metric `quarantine_rate`);
+#   - hourly runs had to reprocess hours whose bronze landed late (EMF `inputs_changed_after_commit`);
+#   - no committed daily run for 36 hours (EMF `gold_rows`, missing = breaching);
 #   - scheduler invocations landed in the dead-letter queue.
 
 terraform {
@@ -80,7 +83,8 @@ resource "aws_cloudwatch_event_rule" "task_failed" {
       clusterArn = [var.cluster_arn]
       lastStatus = ["STOPPED"]
       "$or" = [
-        { containers = { exitCode = [{ "anything-but" = 0 }] } },
+        # 75 is "lease held": another run is doing this unit's work, by design not a failure.
+        { containers = { exitCode = [{ "anything-but" = [0, 75] }] } },
         { stopCode = ["TaskFailedToStart"] },
       ]
     }
@@ -138,6 +142,47 @@ resource "aws_cloudwatch_metric_alarm" "quarantine_rate" {
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.quarantine_rate_threshold
   treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+# --- late bronze ---------------------------------------------------------------------------
+
+# An hourly run reran an hour because Firehose objects landed after the hour had committed (the
+# lookback caught them up). Occasional ones are expected after Firehose retries; a steady stream
+# means the schedule runs too early for the delivery stream's buffering.
+resource "aws_cloudwatch_metric_alarm" "late_bronze" {
+  alarm_name          = "${var.name}-late-bronze"
+  alarm_description   = "Hourly runs reprocessed hours whose bronze changed after they committed (more than ${var.late_bronze_hours_per_day} in a day). The lookback caught them up; check the Firehose buffering against the hourly schedule."
+  namespace           = var.metric_namespace
+  metric_name         = "inputs_changed_after_commit"
+  dimensions          = { job = "hourly" }
+  statistic           = "Sum"
+  period              = 86400
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.late_bronze_hours_per_day
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+}
+
+# --- a stale daily run ---------------------------------------------------------------------
+
+# The daily job emits `gold_rows` once per committed day; none for a day and a half means gold
+# stopped (failed runs, incomplete days, or a schedule that no longer starts).
+resource "aws_cloudwatch_metric_alarm" "daily_stale" {
+  alarm_name          = "${var.name}-daily-stale"
+  alarm_description   = "No committed daily run for 36 hours: gold is not being built. Check the task-failed notifications and ${var.log_group_name}."
+  namespace           = var.metric_namespace
+  metric_name         = "gold_rows"
+  dimensions          = { job = "daily" }
+  statistic           = "SampleCount"
+  period              = 21600
+  evaluation_periods  = 6
+  datapoints_to_alarm = 6
+  comparison_operator = "LessThanThreshold"
+  threshold           = 1
+  treat_missing_data  = "breaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]
 }

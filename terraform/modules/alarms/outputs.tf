@@ -8,6 +8,8 @@ output "alarm_names" {
   value = [
     aws_cloudwatch_metric_alarm.hourly_stale.alarm_name,
     aws_cloudwatch_metric_alarm.quarantine_rate.alarm_name,
+    aws_cloudwatch_metric_alarm.late_bronze.alarm_name,
+    aws_cloudwatch_metric_alarm.daily_stale.alarm_name,
     aws_cloudwatch_metric_alarm.schedule_dead_letters.alarm_name,
   ]
 }

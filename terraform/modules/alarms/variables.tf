@@ -46,3 +46,9 @@ variable "quarantine_rate_threshold" {
   type        = number
   default     = 0.05
 }
+
+variable "late_bronze_hours_per_day" {
+  description = "Alarm when more hours than this are reprocessed in a day because their bronze landed after they committed."
+  type        = number
+  default     = 3
+}

@@ -49,6 +49,8 @@ module "ingestion" {
   bronze_prefix = module.lake_bucket.bronze_prefix
   error_prefix  = module.lake_bucket.firehose_errors_prefix
   kms_key_arn   = module.kms.key_arn
+
+  alarm_topic_arns = [module.alarms.topic_arn]
 }
 
 module "container" {
@@ -90,6 +92,8 @@ module "jobs" {
   vpc_id             = var.vpc_id
   subnet_ids         = var.subnet_ids
   assign_public_ip   = var.assign_public_ip
+  vpc_endpoints      = var.vpc_endpoints
+  route_table_ids    = var.route_table_ids
   schedules_enabled  = var.schedules_enabled
   run_setup_on_apply = var.run_setup_on_apply
   extra_environment  = var.extra_environment

@@ -43,6 +43,18 @@ variable "subnet_ids" {
   type        = list(string)
 }
 
+variable "vpc_endpoints" {
+  description = "Create VPC endpoints for every AWS API the tasks call and narrow their egress to them (private subnets without NAT)."
+  type        = bool
+  default     = false
+}
+
+variable "route_table_ids" {
+  description = "Route tables of the task subnets, for the S3 gateway endpoint (with vpc_endpoints)."
+  type        = list(string)
+  default     = []
+}
+
 variable "assign_public_ip" {
   description = "true for public subnets without NAT (the default VPC)."
   type        = bool

@@ -140,6 +140,10 @@ resource "aws_kinesis_firehose_delivery_stream" "bronze" {
       log_stream_name = aws_cloudwatch_log_stream.delivery.name
     }
   }
+
+  # The role's policy must exist before Firehose assumes the role, or a first apply can fail to
+  # create the stream (or create it unable to read Kinesis).
+  depends_on = [aws_iam_role_policy.firehose]
 }
 
 # For producers: attach to the role of any application that sends events.
@@ -166,4 +170,66 @@ resource "aws_iam_policy" "producer" {
   name        = "${var.name}-producer"
   description = "Put events on the ${var.name} stream."
   policy      = data.aws_iam_policy_document.producer.json
+}
+
+# --- alarms: data stops arriving, or arrives in the wrong place ---------------------------------
+
+# The age of the newest record Firehose has delivered: above the buffering interval plus a margin,
+# bronze is falling behind (throttled S3 puts, a KMS problem, a stuck delivery).
+resource "aws_cloudwatch_metric_alarm" "delivery_freshness" {
+  alarm_name          = "${var.name}-delivery-freshness"
+  alarm_description   = "Firehose ${aws_kinesis_firehose_delivery_stream.bronze.name} has not delivered records younger than ${var.freshness_alarm_seconds}s to bronze for 15 minutes."
+  namespace           = "AWS/Firehose"
+  metric_name         = "DeliveryToS3.DataFreshness"
+  dimensions          = { DeliveryStreamName = aws_kinesis_firehose_delivery_stream.bronze.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.freshness_alarm_seconds
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_topic_arns
+  ok_actions          = var.alarm_topic_arns
+}
+
+# Records wait in Kinesis because Firehose does not keep up: past the stream's retention they are lost.
+resource "aws_cloudwatch_metric_alarm" "iterator_age" {
+  alarm_name          = "${var.name}-iterator-age"
+  alarm_description   = "Records wait more than ${var.iterator_age_alarm_minutes} minutes in ${aws_kinesis_stream.events.name} before Firehose reads them; they are lost after ${var.stream_retention_hours} hours."
+  namespace           = "AWS/Kinesis"
+  metric_name         = "GetRecords.IteratorAgeMilliseconds"
+  dimensions          = { StreamName = aws_kinesis_stream.events.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 3
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.iterator_age_alarm_minutes * 60000
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_topic_arns
+  ok_actions          = var.alarm_topic_arns
+}
+
+# Objects under Firehose's error prefix are records it could not deliver as events: they never reach
+# bronze's hour folders, so no eventlake run sees them. S3 request metrics count the puts there.
+resource "aws_s3_bucket_metric" "firehose_errors" {
+  bucket = element(split(":::", var.bucket_arn), 1)
+  name   = "firehose-errors"
+  filter {
+    prefix = var.error_prefix
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "firehose_errors" {
+  alarm_name          = "${var.name}-firehose-errors"
+  alarm_description   = "Firehose wrote objects under ${var.error_prefix}: records it could not deliver to bronze. Inspect them and replay."
+  namespace           = "AWS/S3"
+  metric_name         = "PutRequests"
+  dimensions          = { BucketName = aws_s3_bucket_metric.firehose_errors.bucket, FilterId = aws_s3_bucket_metric.firehose_errors.name }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_topic_arns
 }

@@ -46,3 +46,21 @@ variable "log_retention_days" {
   type        = number
   default     = 365
 }
+
+variable "alarm_topic_arns" {
+  description = "SNS topics notified by the ingestion alarms (delivery freshness, iterator age, error objects)."
+  type        = list(string)
+  default     = []
+}
+
+variable "freshness_alarm_seconds" {
+  description = "Alarm when Firehose's newest delivered record is older than this (buffering interval plus a margin)."
+  type        = number
+  default     = 900
+}
+
+variable "iterator_age_alarm_minutes" {
+  description = "Alarm when records wait longer than this in Kinesis before Firehose reads them."
+  type        = number
+  default     = 15
+}

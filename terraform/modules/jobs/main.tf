@@ -53,6 +53,13 @@ locals {
     },
   )
 
+  # Per task: the query engine's memory pool is 3/4 of the task's memory (MiB), leaving the rest to
+  # the process, the writers and the allocator; past it the daily job spills to /scratch instead of
+  # being killed.
+  task_environment = {
+    for job, t in local.tasks : job => { EVENTLAKE_MEMORY_LIMIT = "${floor(t.memory * 3 / 4)}MiB" }
+  }
+
   # Every flag of the binary also reads an environment variable; these are the ones every job needs.
   environment = merge(
     {
@@ -62,7 +69,7 @@ locals {
       RUST_LOG                   = "info"
       EVENTLAKE_ATHENA_WORKGROUP = var.athena_workgroup_name
       EVENTLAKE_ATHENA_DATABASE  = var.glue_database_name
-      TMPDIR                     = "/tmp"
+      TMPDIR                     = "/scratch"
     },
     var.extra_environment,
   )
@@ -84,6 +91,18 @@ resource "aws_ecs_cluster" "this" {
   }
 }
 
+# Spot capacity for the jobs in `spot_jobs`: an interrupted hourly run leaves no committed manifest,
+# and the next schedule (or its retry) redoes the hour from scratch, so it may run at Spot prices.
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
+
+  default_capacity_provider_strategy {
+    capacity_provider = "FARGATE"
+    weight            = 1
+  }
+}
+
 # One group for every job; streams are <job>/eventlake/<task id>. The jobs log one JSON object per
 # line, and their CloudWatch Embedded Metric Format lines become metrics in namespace `eventlake`.
 resource "aws_cloudwatch_log_group" "jobs" {
@@ -99,14 +118,86 @@ resource "aws_security_group" "tasks" {
   name        = "${var.name}-tasks"
   description = "eventlake tasks: nothing inbound, HTTPS out to AWS APIs"
   vpc_id      = var.vpc_id
+}
 
-  egress {
-    description = "HTTPS to S3, Athena, Glue, ECR, CloudWatch Logs and STS"
-    from_port   = 443
-    to_port     = 443
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
+# Without VPC endpoints the tasks reach the AWS APIs over the internet (a NAT gateway, or a public IP).
+resource "aws_vpc_security_group_egress_rule" "https_anywhere" {
+  count = var.vpc_endpoints ? 0 : 1
+
+  security_group_id = aws_security_group.tasks.id
+  description       = "HTTPS to S3, Athena, Glue, ECR, CloudWatch Logs and STS"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
+}
+
+# --- VPC endpoints (optional): every API the tasks call, and egress to them only ----------------
+
+locals {
+  # ECR (API and image layers), logs (awslogs driver), STS (credentials), Athena and Glue (setup).
+  interface_endpoints = var.vpc_endpoints ? toset(["ecr.api", "ecr.dkr", "logs", "sts", "athena", "glue"]) : toset([])
+}
+
+resource "aws_vpc_endpoint" "s3" {
+  count = var.vpc_endpoints ? 1 : 0
+
+  vpc_id            = var.vpc_id
+  service_name      = "com.amazonaws.${local.region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = var.route_table_ids
+}
+
+resource "aws_security_group" "endpoints" {
+  count = var.vpc_endpoints ? 1 : 0
+
+  name        = "${var.name}-endpoints"
+  description = "eventlake interface endpoints: HTTPS in from the tasks only"
+  vpc_id      = var.vpc_id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_from_tasks" {
+  count = var.vpc_endpoints ? 1 : 0
+
+  security_group_id            = aws_security_group.endpoints[0].id
+  description                  = "HTTPS from the eventlake tasks"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.tasks.id
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = local.interface_endpoints
+
+  vpc_id              = var.vpc_id
+  service_name        = "com.amazonaws.${local.region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = var.subnet_ids
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+}
+
+resource "aws_vpc_security_group_egress_rule" "to_interface_endpoints" {
+  count = var.vpc_endpoints ? 1 : 0
+
+  security_group_id            = aws_security_group.tasks.id
+  description                  = "HTTPS to the interface endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "to_s3" {
+  count = var.vpc_endpoints ? 1 : 0
+
+  security_group_id = aws_security_group.tasks.id
+  description       = "HTTPS to S3 through the gateway endpoint"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3[0].prefix_list_id
 }
 
 # --- roles -----------------------------------------------------------------------------------
@@ -131,83 +222,39 @@ data "aws_iam_policy_document" "ecs_tasks_assume" {
   }
 }
 
-# The task role: what the eventlake process may do.
+# One task role per job, each allowed exactly what its code path calls: the policies are JSON
+# templates in policies/<job>.json.tftpl, rendered here and loaded by the test that runs each job
+# under its own policy against a local S3 server with IAM enforcement on. Bronze is never writable;
+# the hourly job cannot touch gold or tables, the daily job cannot touch silver or tables, and only
+# setup reaches Athena and Glue.
 resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  description        = "eventlake jobs: read bronze, write their own lake prefixes, use one Athena workgroup and Glue database"
+  for_each = local.tasks
+
+  name               = "${var.name}-${each.key}"
+  description        = "eventlake ${each.key} job"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
 }
 
-data "aws_iam_policy_document" "task" {
-  statement {
-    sid       = "FindTheBucket"
-    actions   = ["s3:GetBucketLocation", "s3:ListBucketMultipartUploads"]
-    resources = [var.bucket_arn]
-  }
-
-  statement {
-    sid       = "ListTheLakeAndResultsOnly"
-    actions   = ["s3:ListBucket"]
-    resources = [var.bucket_arn]
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = [var.lake_prefix, "${var.lake_prefix}/*", "${var.athena_results_prefix}/*"]
-    }
-  }
-
-  # Bronze included: the jobs read everything in the lake and Athena reads silver and gold as the caller.
-  statement {
-    sid       = "ReadTheLakeAndResults"
-    actions   = ["s3:GetObject"]
-    resources = ["${local.lake_objects}/*", "${local.results}/*"]
-  }
-
-  # Not bronze: only Firehose writes there.
-  statement {
-    sid     = "WriteOwnPrefixesOnly"
-    actions = ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-    resources = concat(
-      [for folder in var.writable_lake_folders : "${local.lake_objects}/${folder}/*"],
-      ["${local.results}/*"],
-    )
-  }
-
-  statement {
-    sid       = "UseTheKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.kms_key_arn]
-  }
-
-  statement {
-    sid       = "QueryInOwnWorkgroupOnly"
-    actions   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"]
-    resources = [var.athena_workgroup_arn]
-  }
-
-  statement {
-    sid = "ManageOwnDatabaseOnly"
-    actions = [
-      "glue:GetDatabase",
-      "glue:GetTable",
-      "glue:GetTables",
-      "glue:CreateTable",
-      "glue:UpdateTable",
-      "glue:GetPartition",
-      "glue:GetPartitions",
-      "glue:BatchGetPartition",
-      "glue:CreatePartition",
-      "glue:BatchCreatePartition",
-      "glue:UpdatePartition",
-    ]
-    resources = var.glue_resource_arns
+locals {
+  policy_variables = {
+    bucket_arn        = var.bucket_arn
+    lake_prefix       = var.lake_prefix
+    results_prefix    = var.athena_results_prefix
+    kms_key_arn       = var.kms_key_arn
+    region            = local.region
+    workgroup_arn     = var.athena_workgroup_arn
+    glue_catalog_arn  = var.glue_resource_arns[0]
+    glue_database_arn = var.glue_resource_arns[1]
+    glue_tables_arn   = var.glue_resource_arns[2]
   }
 }
 
 resource "aws_iam_role_policy" "task" {
-  name   = "lake-access"
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.task.json
+  for_each = local.tasks
+
+  name   = "${each.key}-access"
+  role   = aws_iam_role.task[each.key].id
+  policy = templatefile("${path.module}/policies/${each.key}.json.tftpl", local.policy_variables)
 }
 
 # The execution role: what ECS needs to start the container (pull the image, ship the logs).
@@ -228,12 +275,6 @@ data "aws_iam_policy_document" "execution" {
     sid       = "PullTheImage"
     actions   = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]
     resources = [var.ecr_repository_arn]
-  }
-
-  statement {
-    sid       = "DecryptTheImage"
-    actions   = ["kms:Decrypt"]
-    resources = [var.kms_key_arn]
   }
 
   statement {
@@ -260,16 +301,25 @@ resource "aws_ecs_task_definition" "job" {
   cpu                      = tostring(each.value.cpu)
   memory                   = tostring(each.value.memory)
   execution_role_arn       = aws_iam_role.execution.arn
-  task_role_arn            = aws_iam_role.task.arn
+  task_role_arn            = aws_iam_role.task[each.key].arn
 
   runtime_platform {
     operating_system_family = "LINUX"
     cpu_architecture        = var.cpu_architecture
   }
 
-  # The root filesystem is read-only; scratch space (spills, temporary files) is this task volume.
+  # /scratch holds the daily job's spills: sized per job (Fargate's default is 20 GiB).
+  dynamic "ephemeral_storage" {
+    for_each = contains(keys(var.ephemeral_storage_gib), each.key) ? [var.ephemeral_storage_gib[each.key]] : []
+    content {
+      size_in_gib = ephemeral_storage.value
+    }
+  }
+
+  # The root filesystem is read-only; scratch space (spills, temporary files) is this task volume,
+  # mounted on the image's VOLUME /scratch so that it belongs to the job's user (uid 10001).
   volume {
-    name = "tmp"
+    name = "scratch"
   }
 
   container_definitions = jsonencode([
@@ -278,10 +328,10 @@ resource "aws_ecs_task_definition" "job" {
       image                  = var.image
       essential              = true
       command                = each.value.command
-      environment            = [for k in sort(keys(local.environment)) : { name = k, value = local.environment[k] }]
+      environment            = [for k, v in merge(local.environment, local.task_environment[each.key]) : { name = k, value = v }]
       readonlyRootFilesystem = true
       privileged             = false
-      mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      mountPoints            = [{ sourceVolume = "scratch", containerPath = "/scratch", readOnly = false }]
       # An init process as PID 1 forwards SIGTERM, so a stopped task ends the job promptly.
       linuxParameters = { initProcessEnabled = true }
       logConfiguration = {
@@ -364,7 +414,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "PassTheJobRoles"
     actions   = ["iam:PassRole"]
-    resources = [aws_iam_role.task.arn, aws_iam_role.execution.arn]
+    resources = concat([for job in keys(local.schedules) : aws_iam_role.task[job].arn], [aws_iam_role.execution.arn])
     condition {
       test     = "StringEquals"
       variable = "iam:PassedToService"
@@ -409,25 +459,37 @@ resource "aws_scheduler_schedule" "job" {
     mode = "OFF"
   }
 
+  # The universal ecs:runTask target, so the task gets the time it was scheduled for: a run that
+  # starts late or is retried still computes "the previous hour" from it, not from its own clock.
   target {
-    arn      = aws_ecs_cluster.this.arn
+    arn      = "arn:${local.partition}:scheduler:::aws-sdk:ecs:runTask"
     role_arn = aws_iam_role.scheduler.arn
-
-    ecs_parameters {
-      task_definition_arn     = aws_ecs_task_definition.job[each.key].arn
-      task_count              = 1
-      launch_type             = "FARGATE"
-      platform_version        = "LATEST"
-      enable_ecs_managed_tags = true
-      propagate_tags          = "TASK_DEFINITION"
-      tags                    = { job = each.key }
-
-      network_configuration {
-        subnets          = var.subnet_ids
-        security_groups  = [aws_security_group.tasks.id]
-        assign_public_ip = var.assign_public_ip
+    input = jsonencode({
+      Cluster         = aws_ecs_cluster.this.arn
+      TaskDefinition  = aws_ecs_task_definition.job[each.key].arn
+      Count           = 1
+      PlatformVersion = "LATEST"
+      CapacityProviderStrategy = [{
+        CapacityProvider = contains(var.spot_jobs, each.key) ? "FARGATE_SPOT" : "FARGATE"
+        Weight           = 1
+      }]
+      EnableECSManagedTags = true
+      PropagateTags        = "TASK_DEFINITION"
+      Tags                 = [{ Key = "job", Value = each.key }]
+      NetworkConfiguration = {
+        AwsvpcConfiguration = {
+          Subnets        = var.subnet_ids
+          SecurityGroups = [aws_security_group.tasks.id]
+          AssignPublicIp = var.assign_public_ip ? "ENABLED" : "DISABLED"
+        }
       }
-    }
+      Overrides = {
+        ContainerOverrides = [{
+          Name        = local.container_name
+          Environment = [{ Name = "EVENTLAKE_SCHEDULED_TIME", Value = "<aws.scheduler.scheduled-time>" }]
+        }]
+      }
+    })
 
     retry_policy {
       maximum_retry_attempts       = each.value.retry_policy.maximum_retry_attempts

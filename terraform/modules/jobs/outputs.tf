@@ -38,9 +38,9 @@ output "dlq_url" {
   value       = aws_sqs_queue.dlq.url
 }
 
-output "task_role_arn" {
-  description = "Role of the eventlake process."
-  value       = aws_iam_role.task.arn
+output "task_role_arns" {
+  description = "Role of the eventlake process, per job."
+  value       = { for job, role in aws_iam_role.task : job => role.arn }
 }
 
 output "security_group_id" {

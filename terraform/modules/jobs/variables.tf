@@ -25,7 +25,9 @@ variable "task_sizes" {
 variable "setup_command" {
   description = "Arguments after the entrypoint for the task run on deploy."
   type        = list(string)
-  default     = ["setup", "--execute"]
+  # The analytics module owns the Glue database, so setup never sends CREATE DATABASE (which Athena
+  # turns into glue:CreateDatabase and a GetDatabase on `default`, outside the task role).
+  default = ["setup", "--execute", "--database-exists"]
 }
 
 variable "setup_cpu" {
@@ -65,12 +67,6 @@ variable "bucket_arn" {
 variable "lake_prefix" {
   description = "Folder of the lake root inside the bucket."
   type        = string
-}
-
-variable "writable_lake_folders" {
-  description = "Folders under the lake root the jobs may write and delete in. Bronze is not one of them."
-  type        = list(string)
-  default     = ["silver", "gold", "quarantine", "_manifests", "_locks", "_schema_history"]
 }
 
 variable "athena_results_prefix" {
@@ -140,4 +136,28 @@ variable "run_setup_on_apply" {
   description = "Run the setup task (and wait for it) whenever its task definition changes. Needs the AWS CLI where terraform runs."
   type        = bool
   default     = true
+}
+
+variable "spot_jobs" {
+  description = "Scheduled jobs that run on FARGATE_SPOT (idempotent and cheap to retry); the others run on FARGATE."
+  type        = list(string)
+  default     = ["hourly"]
+}
+
+variable "ephemeral_storage_gib" {
+  description = "Task storage in GiB (21-200) per job, for the /scratch spills; jobs not listed get Fargate's default 20 GiB."
+  type        = map(number)
+  default     = { daily = 100 }
+}
+
+variable "vpc_endpoints" {
+  description = "Create an S3 gateway endpoint and interface endpoints for ECR, Logs, STS, Athena and Glue, and allow the tasks HTTPS to those only: for private subnets without a NAT gateway."
+  type        = bool
+  default     = false
+}
+
+variable "route_table_ids" {
+  description = "Route tables of the task subnets, for the S3 gateway endpoint (with vpc_endpoints)."
+  type        = list(string)
+  default     = []
 }

@@ -130,6 +130,21 @@ pub(crate) struct SchemaNode {
     pub(crate) all_of: Vec<NodeId>,
     pub(crate) any_of: Vec<NodeId>,
     pub(crate) one_of: Vec<NodeId>,
+    pub(crate) multiple_of: Option<f64>,
+    pub(crate) min_properties: Option<u64>,
+    pub(crate) max_properties: Option<u64>,
+    pub(crate) unique_items: bool,
+    pub(crate) not: Option<NodeId>,
+    /// `if`, `then`, `else`.
+    pub(crate) if_then_else: Option<(NodeId, Option<NodeId>, Option<NodeId>)>,
+    /// `contains` with `minContains` (default 1) and `maxContains`.
+    pub(crate) contains: Option<(NodeId, u64, Option<u64>)>,
+    pub(crate) property_names: Option<NodeId>,
+    /// `dependentRequired` (and draft-07 `dependencies` with a list): when the first is present,
+    /// the others are required.
+    pub(crate) dependent_required: Vec<(String, Vec<String>)>,
+    /// `dependentSchemas` (and draft-07 `dependencies` with a schema).
+    pub(crate) dependent_schemas: Vec<(String, NodeId)>,
     pub(crate) description: Option<String>,
     /// Field names an object may carry under eventlake's closed-object rule: the union of
     /// `properties` over this node and its in-place applicators. `None`: no implicit closure.
@@ -166,6 +181,16 @@ impl SchemaNode {
             all_of: Vec::new(),
             any_of: Vec::new(),
             one_of: Vec::new(),
+            multiple_of: None,
+            min_properties: None,
+            max_properties: None,
+            unique_items: false,
+            not: None,
+            if_then_else: None,
+            contains: None,
+            property_names: None,
+            dependent_required: Vec::new(),
+            dependent_schemas: Vec::new(),
             description: None,
             closed: None,
         }
@@ -433,6 +458,77 @@ impl<'a> Compiler<'a> {
                         _ => node.one_of = ids,
                     }
                 }
+                "multipleOf" => {
+                    let m = v.as_f64().filter(|m| *m > 0.0 && m.is_finite());
+                    node.multiple_of = Some(m.ok_or_else(|| self.invalid(&at, key, "must be a number above 0"))?);
+                }
+                "minProperties" => node.min_properties = Some(self.count(v, &at, key)?),
+                "maxProperties" => node.max_properties = Some(self.count(v, &at, key)?),
+                "uniqueItems" => {
+                    let J::Bool(b) = v else {
+                        return Err(self.invalid(&at, key, "must be a boolean"));
+                    };
+                    node.unique_items = *b;
+                }
+                "not" => node.not = Some(self.compile(v, at)?),
+                "propertyNames" => node.property_names = Some(self.compile(v, at)?),
+                "if" => {
+                    let cond = self.compile(v, at)?;
+                    let branch = |c: &mut Self, name: &str| -> Result<Option<NodeId>> {
+                        obj.get(name).map(|b| c.compile(b, child(&pointer, name))).transpose()
+                    };
+                    let then = branch(self, "then")?;
+                    let otherwise = branch(self, "else")?;
+                    node.if_then_else = Some((cond, then, otherwise));
+                }
+                // Without `if` they mean nothing; with it they are compiled there.
+                "then" | "else" => {
+                    if !obj.contains_key("if") {
+                        self.compile(v, at)?;
+                    }
+                }
+                "contains" => {
+                    let sub = self.compile(v, at)?;
+                    let (min, max) = node.contains.map_or((1, None), |(_, min, max)| (min, max));
+                    node.contains = Some((sub, min, max));
+                }
+                "minContains" | "maxContains" if self.draft == Draft::Draft2020 => {
+                    let n = self.count(v, &at, key)?;
+                    let (sub, min, max) = node.contains.unwrap_or((NodeId::MAX, 1, None));
+                    node.contains = Some(if key == "minContains" { (sub, n, max) } else { (sub, min, Some(n)) });
+                }
+                "dependentRequired" if self.draft == Draft::Draft2020 => {
+                    let J::Object(deps) = v else {
+                        return Err(self.invalid(&at, key, "must be an object of string arrays"));
+                    };
+                    for (name, list) in deps {
+                        node.dependent_required.push((name.clone(), self.names(list, &child(&at, name), key)?));
+                    }
+                }
+                "dependentSchemas" if self.draft == Draft::Draft2020 => {
+                    let J::Object(deps) = v else {
+                        return Err(self.invalid(&at, key, "must be an object of schemas"));
+                    };
+                    for (name, sub) in deps {
+                        let sid = self.compile(sub, child(&at, name))?;
+                        node.dependent_schemas.push((name.clone(), sid));
+                    }
+                }
+                "dependencies" if self.draft == Draft::Draft7 => {
+                    let J::Object(deps) = v else {
+                        return Err(self.invalid(&at, key, "must be an object"));
+                    };
+                    for (name, dep) in deps {
+                        let at = child(&at, name);
+                        match dep {
+                            J::Array(_) => node.dependent_required.push((name.clone(), self.names(dep, &at, key)?)),
+                            _ => {
+                                let sid = self.compile(dep, at)?;
+                                node.dependent_schemas.push((name.clone(), sid));
+                            }
+                        }
+                    }
+                }
                 "$defs" | "definitions" => {
                     let J::Object(defs) = v else {
                         return Err(self.invalid(&at, key, "must be an object"));
@@ -464,12 +560,25 @@ impl<'a> Compiler<'a> {
                 _ => return Err(self.unsupported(&pointer, key)),
             }
         }
+        // `minContains`/`maxContains` without `contains` constrain nothing.
+        if node.contains.is_some_and(|(sub, _, _)| sub == NodeId::MAX) {
+            node.contains = None;
+        }
         let reference = self.nodes[id as usize].reference;
         node.reference = reference;
         node.required_props = node.properties.iter().map(|(k, _)| node.required.contains(k)).collect();
         node.required_undeclared = node.required.iter().filter(|r| node.property(r).is_none()).cloned().collect();
         self.nodes[id as usize] = node;
         Ok(id)
+    }
+
+    fn names(&self, v: &J, at: &str, key: &str) -> Result<Vec<String>> {
+        let J::Array(list) = v else {
+            return Err(self.invalid(at, key, "must be an array of strings"));
+        };
+        list.iter()
+            .map(|n| n.as_str().map(str::to_owned).ok_or_else(|| self.invalid(at, key, "must be an array of strings")))
+            .collect()
     }
 
     fn unsupported(&self, pointer: &str, keyword: &str) -> Error {
@@ -566,6 +675,21 @@ fn is_keyword(key: &str) -> bool {
             | "allOf"
             | "anyOf"
             | "oneOf"
+            | "multipleOf"
+            | "minProperties"
+            | "maxProperties"
+            | "uniqueItems"
+            | "not"
+            | "propertyNames"
+            | "if"
+            | "then"
+            | "else"
+            | "contains"
+            | "minContains"
+            | "maxContains"
+            | "dependentRequired"
+            | "dependentSchemas"
+            | "dependencies"
     )
 }
 

@@ -202,6 +202,9 @@ impl<'a> Walker<'_, '_, 'a> {
                         format!("{} must be less than {}", v.raw(), show(b))
                     });
                 }
+                if let Some(m) = n.multiple_of {
+                    check!(is_multiple(v, m), "multipleOf", || format!("{} is not a multiple of {m}", v.raw()));
+                }
             }
             Kind::String => {
                 let s = v.as_str().unwrap_or_default();
@@ -232,6 +235,20 @@ impl<'a> Walker<'_, '_, 'a> {
                 }
                 if let Some(max) = n.max_items {
                     check!(len <= max, "maxItems", || format!("array of {len} items is longer than {max}"));
+                }
+                if n.unique_items {
+                    check!(all_unique(v), "uniqueItems", || "array items are not unique".into());
+                }
+                if let Some((sub, min, max)) = n.contains {
+                    let matched = v.elements().filter(|&e| self.probe(sub, e)).count() as u64;
+                    check!(matched >= min, "contains", || {
+                        format!("{matched} item(s) match `contains`, at least {min} must")
+                    });
+                    if let Some(max) = max {
+                        check!(matched <= max, "maxContains", || {
+                            format!("{matched} item(s) match `contains`, at most {max} may")
+                        });
+                    }
                 }
                 match &n.items {
                     Items::None => {}
@@ -322,6 +339,44 @@ impl<'a> Walker<'_, '_, 'a> {
                         }
                     }
                 }
+                if n.min_properties.is_some() || n.max_properties.is_some() {
+                    let count = v.members().count() as u64;
+                    if let Some(min) = n.min_properties {
+                        check!(count >= min, "minProperties", || format!("object of {count} fields has fewer than {min}"));
+                    }
+                    if let Some(max) = n.max_properties {
+                        check!(count <= max, "maxProperties", || format!("object of {count} fields has more than {max}"));
+                    }
+                }
+                for (trigger, names) in &n.dependent_required {
+                    if v.get(trigger).is_some() {
+                        for name in names {
+                            if v.get(name).is_none() {
+                                ok = false;
+                                if self.fail_member(name, "dependentRequired", || {
+                                    format!("required when {trigger:?} is present")
+                                }) {
+                                    return false;
+                                }
+                            }
+                        }
+                    }
+                }
+                for (trigger, sub) in &n.dependent_schemas {
+                    if v.get(trigger).is_some() && !self.node(*sub, v, true) {
+                        ok = false;
+                        if self.errors.is_none() {
+                            return false;
+                        }
+                    }
+                }
+                if let Some(sub) = n.property_names {
+                    for (key, _) in v.members() {
+                        check!(name_allowed(self.schema, sub, key, self.depth), "propertyNames", || {
+                            format!("field name {key:?} does not match `propertyNames`")
+                        });
+                    }
+                }
             }
             _ => {}
         }
@@ -335,6 +390,25 @@ impl<'a> Walker<'_, '_, 'a> {
         }
         for &sub in &n.all_of {
             if !self.node(sub, v, true) {
+                ok = false;
+                if self.errors.is_none() {
+                    return false;
+                }
+            }
+        }
+        if let Some(sub) = n.not
+            && self.probe(sub, v)
+        {
+            ok = false;
+            if self.fail("not", || "matches the schema under `not`".into()) {
+                return false;
+            }
+        }
+        if let Some((cond, then, otherwise)) = n.if_then_else {
+            let branch = if self.probe(cond, v) { then } else { otherwise };
+            if let Some(b) = branch
+                && !self.node(b, v, true)
+            {
                 ok = false;
                 if self.errors.is_none() {
                     return false;
@@ -389,6 +463,42 @@ impl<'a> Walker<'_, '_, 'a> {
             }
         }
         if parts.is_empty() { String::new() } else { format!(" ({})", parts.join("; ")) }
+    }
+}
+
+/// Whether a number is an integral multiple of `m` (exact for integers; for fractions, up to the
+/// rounding of the division, so 0.0075 is a multiple of 0.0001).
+fn is_multiple(v: Value<'_>, m: f64) -> bool {
+    if let Some(i) = v.as_i64()
+        && m.fract() == 0.0
+        && m <= i64::MAX as f64
+    {
+        return i % (m as i64) == 0;
+    }
+    let Some(x) = v.as_f64() else { return false };
+    let q = x / m;
+    q.is_finite() && (q - q.round()).abs() <= 1e-9 * q.abs().max(1.0)
+}
+
+/// Whether no two elements of an array are equal as JSON values (`1` equals `1.0`).
+fn all_unique(v: Value<'_>) -> bool {
+    let items: Vec<Value<'_>> = v.elements().collect();
+    for (i, a) in items.iter().enumerate() {
+        let Ok(a) = serde_json::from_str::<J>(a.raw()) else { return false };
+        if items[i + 1..].iter().any(|b| json_eq(*b, &a)) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Whether a field name satisfies the `propertyNames` schema `sub` (names are strings).
+fn name_allowed(schema: &Schema, sub: NodeId, name: &str, depth: u32) -> bool {
+    let mut tape = crate::json::Tape::default();
+    let Ok(text) = serde_json::to_vec(name) else { return false };
+    match tape.parse(&text) {
+        Ok(value) => Walker { schema, path: Vec::new(), errors: None, depth }.node(sub, value, true),
+        Err(_) => false,
     }
 }
 

@@ -103,7 +103,21 @@ const SUPPORTED: &[&str] = &[
     "oneOf",
     "$defs",
     "definitions",
+    "multipleOf",
+    "minProperties",
+    "maxProperties",
+    "uniqueItems",
+    "not",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "contains",
 ];
+
+/// Keywords of one dialect only.
+const DRAFT7_ONLY: &[&str] = &["dependencies"];
+const DRAFT2020_ONLY: &[&str] = &["minContains", "maxContains", "dependentRequired", "dependentSchemas"];
 
 /// Keywords accepted and ignored.
 const ANNOTATIONS: &[&str] = &[
@@ -146,8 +160,10 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
     };
     let root = pointer.is_empty();
     let at = if root { "#" } else { pointer };
+    let dialect = if draft == Draft::Draft7 { DRAFT7_ONLY } else { DRAFT2020_ONLY };
     for key in map.keys() {
-        if !SUPPORTED.contains(&key.as_str()) && !ANNOTATIONS.contains(&key.as_str()) {
+        let k = key.as_str();
+        if !SUPPORTED.contains(&k) && !ANNOTATIONS.contains(&k) && !dialect.contains(&k) {
             return Some(format!("{at}: keyword `{key}`"));
         }
     }
@@ -184,7 +200,12 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
             children.extend(subs.iter().map(|(name, s)| (format!("{pointer}/{key}/{name}"), s)));
         }
     }
-    for key in ["additionalProperties", "items"] {
+    for key in ["dependentSchemas", "dependencies"] {
+        if let Some(J::Object(subs)) = map.get(key) {
+            children.extend(subs.iter().filter(|(_, s)| !s.is_array()).map(|(n, s)| (format!("{pointer}/{key}/{n}"), s)));
+        }
+    }
+    for key in ["additionalProperties", "items", "not", "propertyNames", "if", "then", "else", "contains"] {
         match map.get(key) {
             Some(J::Array(list)) => {
                 children.extend(list.iter().enumerate().map(|(i, s)| (format!("{pointer}/{key}/{i}"), s)));
@@ -441,7 +462,7 @@ fn feature_reader_knows_the_subset() {
     assert_eq!(read(r##"{"items": [true]}"##, draft7), None);
     // draft-07: siblings of `$ref` are never compiled, but must still be keywords.
     assert_eq!(read(r##"{"$ref": "#", "definitions": {"x": {"$id": "http://x"}}}"##, draft7), None);
-    assert!(read(r##"{"$ref": "#", "if": true}"##, draft7).is_some());
+    assert!(read(r##"{"$ref": "#", "unevaluatedProperties": true}"##, draft7).is_some());
     assert!(read(r##"{"properties": {"a": {"$id": "http://example.com/a"}}}"##, d2020).is_some());
     assert_eq!(read(r##"{"properties": {"a": {"$id": "#/properties/a"}}}"##, d2020), None);
 }

@@ -342,10 +342,14 @@ impl<'a> Walker<'_, '_, 'a> {
                 if n.min_properties.is_some() || n.max_properties.is_some() {
                     let count = v.members().count() as u64;
                     if let Some(min) = n.min_properties {
-                        check!(count >= min, "minProperties", || format!("object of {count} fields has fewer than {min}"));
+                        check!(count >= min, "minProperties", || format!(
+                            "object of {count} fields has fewer than {min}"
+                        ));
                     }
                     if let Some(max) = n.max_properties {
-                        check!(count <= max, "maxProperties", || format!("object of {count} fields has more than {max}"));
+                        check!(count <= max, "maxProperties", || format!(
+                            "object of {count} fields has more than {max}"
+                        ));
                     }
                 }
                 for (trigger, names) in &n.dependent_required {

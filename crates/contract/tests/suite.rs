@@ -202,7 +202,8 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
     }
     for key in ["dependentSchemas", "dependencies"] {
         if let Some(J::Object(subs)) = map.get(key) {
-            children.extend(subs.iter().filter(|(_, s)| !s.is_array()).map(|(n, s)| (format!("{pointer}/{key}/{n}"), s)));
+            children
+                .extend(subs.iter().filter(|(_, s)| !s.is_array()).map(|(n, s)| (format!("{pointer}/{key}/{n}"), s)));
         }
     }
     for key in ["additionalProperties", "items", "not", "propertyNames", "if", "then", "else", "contains"] {

@@ -28,7 +28,9 @@ pub enum Error {
     #[error("{file}#{pointer}: invalid `{keyword}`: {reason}")]
     InvalidKeyword { file: String, pointer: String, keyword: String, reason: String },
 
-    #[error("{file}: unsupported `$schema` {uri:?} (draft 2020-12 and draft-07 load)")]
+    #[error(
+        "{file}: unsupported `$schema` {uri:?} (drafts 4, 6, 7, 2019-09, 2020-12 and Iglu self-describing schemas load)"
+    )]
     UnsupportedDraft { file: String, uri: String },
 
     #[error("{file}: no `properties.{field}.const`, so the schema names no event")]

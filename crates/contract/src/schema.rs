@@ -22,11 +22,52 @@ pub struct CompileOptions {
     pub allow_undeclared_fields: bool,
 }
 
-/// The JSON Schema dialects that load.
+/// The JSON Schema dialects that load, chosen by `$schema` (none: 2020-12).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Draft {
+    /// draft-04, and Snowplow Iglu's self-describing schemas (draft-04 plus a `self` block).
+    Draft4,
+    Draft6,
     Draft7,
+    Draft2019,
     Draft2020,
+}
+
+impl Draft {
+    /// draft-04 to draft-07: `$ref` overrides its siblings, `dependencies`, array-form `items`.
+    fn legacy(self) -> bool {
+        matches!(self, Draft::Draft4 | Draft::Draft6 | Draft::Draft7)
+    }
+
+    /// Whether `keyword` belongs to this dialect (keywords that came later are unknown to earlier ones).
+    fn has(self, keyword: &str) -> bool {
+        match keyword {
+            "const" | "contains" | "propertyNames" => self != Draft::Draft4,
+            "if" | "then" | "else" => !matches!(self, Draft::Draft4 | Draft::Draft6),
+            "dependencies" => self.legacy(),
+            "minContains" | "maxContains" | "dependentRequired" | "dependentSchemas" => !self.legacy(),
+            _ => true,
+        }
+    }
+}
+
+/// `$schema` URIs of each dialect (with and without the empty fragment).
+const DIALECTS: &[(&str, Draft)] = &[
+    ("http://json-schema.org/draft-04/schema", Draft::Draft4),
+    ("http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0", Draft::Draft4),
+    ("http://json-schema.org/draft-06/schema", Draft::Draft6),
+    ("http://json-schema.org/draft-07/schema", Draft::Draft7),
+    ("https://json-schema.org/draft/2019-09/schema", Draft::Draft2019),
+    ("https://json-schema.org/draft/2020-12/schema", Draft::Draft2020),
+];
+
+/// The Iglu self-describing meta-schema: its `self` block (vendor, name, format, version) is metadata.
+const IGLU_SELF_DESCRIBING: &str =
+    "http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0";
+
+fn dialect_of(uri: &str) -> Option<Draft> {
+    let uri = uri.strip_suffix('#').unwrap_or(uri);
+    DIALECTS.iter().find(|(u, _)| *u == uri).map(|(_, d)| *d)
 }
 
 /// Bit set of JSON types a `type` keyword allows.
@@ -229,20 +270,15 @@ const ANNOTATIONS: &[&str] = &[
     "definitions",
 ];
 
-const DRAFT7_URIS: &[&str] = &["http://json-schema.org/draft-07/schema#", "http://json-schema.org/draft-07/schema"];
-const DRAFT2020_URIS: &[&str] =
-    &["https://json-schema.org/draft/2020-12/schema", "https://json-schema.org/draft/2020-12/schema#"];
-
 impl Schema {
     /// Compiles `document`; `source` names it in errors (usually the file path).
     pub fn compile(document: &J, source: &str, options: &CompileOptions) -> Result<Schema> {
         let draft = match document.get("$schema") {
             None => Draft::Draft2020,
-            Some(J::String(uri)) if DRAFT7_URIS.contains(&uri.as_str()) => Draft::Draft7,
-            Some(J::String(uri)) if DRAFT2020_URIS.contains(&uri.as_str()) => Draft::Draft2020,
-            Some(J::String(uri)) => {
-                return Err(Error::UnsupportedDraft { file: source.into(), uri: uri.clone() });
-            }
+            Some(J::String(uri)) => match dialect_of(uri) {
+                Some(d) => d,
+                None => return Err(Error::UnsupportedDraft { file: source.into(), uri: uri.clone() }),
+            },
             Some(_) if !document.is_object() => Draft::Draft2020,
             Some(other) => {
                 return Err(Error::UnsupportedDraft { file: source.into(), uri: other.to_string() });
@@ -343,9 +379,14 @@ impl<'a> Compiler<'a> {
         };
         let mut node = SchemaNode::new(pointer.clone());
         // draft-07: `$ref` overrides every sibling keyword.
-        let ref_only = self.draft == Draft::Draft7 && obj.contains_key("$ref");
+        let ref_only = self.draft.legacy() && obj.contains_key("$ref");
+        // draft-04: boolean exclusiveMinimum/exclusiveMaximum turn minimum/maximum exclusive.
+        let mut exclusive_flags = (false, false);
         for (key, v) in obj {
             let at = child(&pointer, key);
+            if !self.draft.has(key) {
+                return Err(self.unsupported(&pointer, key));
+            }
             if ref_only && key != "$ref" {
                 if !ANNOTATIONS.contains(&key.as_str()) && !is_keyword(key) {
                     return Err(self.unsupported(&pointer, key));
@@ -381,7 +422,7 @@ impl<'a> Compiler<'a> {
                 "additionalProperties" => node.additional = Some(self.compile(v, at)?),
                 "items" => {
                     node.items = match v {
-                        J::Array(list) if self.draft == Draft::Draft7 => {
+                        J::Array(list) if self.draft != Draft::Draft2020 => {
                             let mut ids = Vec::with_capacity(list.len());
                             for (i, s) in list.iter().enumerate() {
                                 ids.push(self.compile(s, child(&at, &i.to_string()))?);
@@ -392,7 +433,7 @@ impl<'a> Compiler<'a> {
                             return Err(self.invalid(
                                 &at,
                                 key,
-                                "array form is draft-07 only (2020-12 uses prefixItems)",
+                                "array form is for drafts 4 to 2019-09 (2020-12 uses prefixItems)",
                             ));
                         }
                         _ => Items::All(self.compile(v, at)?),
@@ -407,6 +448,16 @@ impl<'a> Compiler<'a> {
                 "const" => node.const_value = Some(v.clone()),
                 "minimum" => node.minimum = Some(self.bound(v, &at, key)?),
                 "maximum" => node.maximum = Some(self.bound(v, &at, key)?),
+                "exclusiveMinimum" | "exclusiveMaximum" if self.draft == Draft::Draft4 => {
+                    let J::Bool(b) = v else {
+                        return Err(self.invalid(&at, key, "must be a boolean in draft-04"));
+                    };
+                    if key == "exclusiveMinimum" {
+                        exclusive_flags.0 = *b;
+                    } else {
+                        exclusive_flags.1 = *b;
+                    }
+                }
                 "exclusiveMinimum" => node.exclusive_minimum = Some(self.bound(v, &at, key)?),
                 "exclusiveMaximum" => node.exclusive_maximum = Some(self.bound(v, &at, key)?),
                 "minLength" => node.min_length = Some(self.count(v, &at, key)?),
@@ -492,12 +543,12 @@ impl<'a> Compiler<'a> {
                     let (min, max) = node.contains.map_or((1, None), |(_, min, max)| (min, max));
                     node.contains = Some((sub, min, max));
                 }
-                "minContains" | "maxContains" if self.draft == Draft::Draft2020 => {
+                "minContains" | "maxContains" => {
                     let n = self.count(v, &at, key)?;
                     let (sub, min, max) = node.contains.unwrap_or((NodeId::MAX, 1, None));
                     node.contains = Some(if key == "minContains" { (sub, n, max) } else { (sub, min, Some(n)) });
                 }
-                "dependentRequired" if self.draft == Draft::Draft2020 => {
+                "dependentRequired" => {
                     let J::Object(deps) = v else {
                         return Err(self.invalid(&at, key, "must be an object of string arrays"));
                     };
@@ -505,7 +556,7 @@ impl<'a> Compiler<'a> {
                         node.dependent_required.push((name.clone(), self.names(list, &child(&at, name), key)?));
                     }
                 }
-                "dependentSchemas" if self.draft == Draft::Draft2020 => {
+                "dependentSchemas" => {
                     let J::Object(deps) = v else {
                         return Err(self.invalid(&at, key, "must be an object of schemas"));
                     };
@@ -514,7 +565,7 @@ impl<'a> Compiler<'a> {
                         node.dependent_schemas.push((name.clone(), sid));
                     }
                 }
-                "dependencies" if self.draft == Draft::Draft7 => {
+                "dependencies" => {
                     let J::Object(deps) = v else {
                         return Err(self.invalid(&at, key, "must be an object"));
                     };
@@ -543,7 +594,14 @@ impl<'a> Compiler<'a> {
                         node.description = Some(d.clone());
                     }
                 }
-                "$id" => {
+                "self"
+                    if pointer.is_empty()
+                        && self
+                            .root
+                            .get("$schema")
+                            .and_then(J::as_str)
+                            .is_some_and(|u| u.strip_suffix('#').unwrap_or(u) == IGLU_SELF_DESCRIBING) => {}
+                "$id" | "id" if key == "$id" || self.draft == Draft::Draft4 => {
                     let nested_base = !pointer.is_empty() && v.as_str().is_some_and(|s| !s.starts_with('#'));
                     if nested_base {
                         return Err(self.invalid(
@@ -559,6 +617,12 @@ impl<'a> Compiler<'a> {
                 k if ANNOTATIONS.contains(&k) => {}
                 _ => return Err(self.unsupported(&pointer, key)),
             }
+        }
+        if exclusive_flags.0 {
+            node.exclusive_minimum = node.minimum.take();
+        }
+        if exclusive_flags.1 {
+            node.exclusive_maximum = node.maximum.take();
         }
         // `minContains`/`maxContains` without `contains` constrain nothing.
         if node.contains.is_some_and(|(sub, _, _)| sub == NodeId::MAX) {
@@ -725,5 +789,50 @@ fn compute_closure(nodes: &mut [SchemaNode]) {
             stack.extend(&node.one_of);
         }
         nodes[id].closed = (declares && !explicit).then(|| names.into_iter().collect());
+    }
+}
+
+#[cfg(test)]
+mod dialect_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::json::Tape;
+
+    fn valid(schema: &Schema, record: &str) -> bool {
+        let mut tape = Tape::default();
+        schema.is_valid(tape.parse(record.as_bytes()).unwrap())
+    }
+
+    /// A Snowplow Iglu schema loads as draft-04: its `self` block is metadata, and draft-04's boolean
+    /// `exclusiveMaximum` makes `maximum` exclusive.
+    #[test]
+    fn iglu_self_describing_schemas_load_as_draft_04() {
+        let doc = json!({
+            "$schema": "http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0#",
+            "self": {"vendor": "com.acme", "name": "checkout", "format": "jsonschema", "version": "1-0-0"},
+            "type": "object",
+            "properties": {"items": {"type": "integer", "maximum": 10, "exclusiveMaximum": true, "multipleOf": 2}},
+            "additionalProperties": false
+        });
+        let schema = Schema::compile(&doc, "checkout.json", &CompileOptions::default()).unwrap();
+        assert_eq!(schema.draft(), Draft::Draft4);
+        assert!(valid(&schema, r#"{"items": 8}"#));
+        assert!(!valid(&schema, r#"{"items": 10}"#), "exclusive in draft-04");
+        assert!(!valid(&schema, r#"{"items": 7}"#), "multipleOf");
+    }
+
+    /// Keywords a dialect does not have are refused, never ignored.
+    #[test]
+    fn later_keywords_are_refused_in_earlier_dialects() {
+        let draft4 = json!({"$schema": "http://json-schema.org/draft-04/schema#", "const": 1});
+        let err = Schema::compile(&draft4, "a.json", &CompileOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("const"), "{err}");
+        let draft6 = json!({"$schema": "http://json-schema.org/draft-06/schema#", "if": true});
+        assert!(Schema::compile(&draft6, "b.json", &CompileOptions::default()).is_err());
+        let draft7 = json!({"$schema": "http://json-schema.org/draft-07/schema", "dependentRequired": {}});
+        assert!(Schema::compile(&draft7, "c.json", &CompileOptions::default()).is_err());
+        let self_elsewhere = json!({"$schema": "http://json-schema.org/draft-04/schema#", "self": {}});
+        assert!(Schema::compile(&self_elsewhere, "d.json", &CompileOptions::default()).is_err());
     }
 }

@@ -20,8 +20,9 @@
 //!   [`EXCEPTIONS`], which must each still differ from the suite (so the list cannot go stale).
 //!
 //! Deliberate choices:
-//! - The suite's draft-07 schemas carry no `$schema`; the harness adds the draft-07 URI so they
-//!   compile as draft-07 (array-form `items`, and `$ref` overriding its siblings).
+//! - The suite's draft-04, -06 and -07 schemas carry no `$schema`; the harness adds their folder's
+//!   URI so they compile in that dialect (array-form `items`, `$ref` overriding its siblings,
+//!   draft-04's boolean exclusive bounds).
 //! - Each draft's top-level `format.json` is not copied: it tests the annotation-only default for
 //!   `format`, whereas eventlake asserts `date-time`, `date`, `uuid` and `email`. The assertion
 //!   behaviour is covered by `optional/format/*`.
@@ -136,16 +137,52 @@ const ANNOTATIONS: &[&str] = &[
 ];
 
 const KNOWN_DRAFTS: &[&str] = &[
+    "http://json-schema.org/draft-04/schema#",
+    "http://json-schema.org/draft-04/schema",
+    "http://json-schema.org/draft-06/schema#",
+    "http://json-schema.org/draft-06/schema",
     "http://json-schema.org/draft-07/schema#",
     "http://json-schema.org/draft-07/schema",
+    "https://json-schema.org/draft/2019-09/schema",
+    "https://json-schema.org/draft/2019-09/schema#",
     "https://json-schema.org/draft/2020-12/schema",
     "https://json-schema.org/draft/2020-12/schema#",
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Draft {
+    Draft4,
+    Draft6,
     Draft7,
+    Draft2019,
     Draft2020,
+}
+
+impl Draft {
+    /// The suite folder's dialect, and the `$schema` the harness adds where a schema has none
+    /// (the older drafts' files carry none).
+    fn of(file: &str) -> (Draft, &'static str) {
+        match file.split('/').next() {
+            Some("draft4") => (Draft::Draft4, "http://json-schema.org/draft-04/schema#"),
+            Some("draft6") => (Draft::Draft6, "http://json-schema.org/draft-06/schema#"),
+            Some("draft7") => (Draft::Draft7, DRAFT7_URI),
+            Some("draft2019-09") => (Draft::Draft2019, "https://json-schema.org/draft/2019-09/schema"),
+            _ => (Draft::Draft2020, "https://json-schema.org/draft/2020-12/schema"),
+        }
+    }
+
+    fn legacy(self) -> bool {
+        matches!(self, Draft::Draft4 | Draft::Draft6 | Draft::Draft7)
+    }
+
+    /// Keywords of the supported set that this dialect does not have.
+    fn lacks(self, keyword: &str) -> bool {
+        match keyword {
+            "const" | "contains" | "propertyNames" => self == Draft::Draft4,
+            "if" | "then" | "else" => matches!(self, Draft::Draft4 | Draft::Draft6),
+            _ => false,
+        }
+    }
 }
 
 /// The first feature outside eventlake's subset that `schema` uses, read from the schema's
@@ -160,10 +197,13 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
     };
     let root = pointer.is_empty();
     let at = if root { "#" } else { pointer };
-    let dialect = if draft == Draft::Draft7 { DRAFT7_ONLY } else { DRAFT2020_ONLY };
+    let dialect = if draft.legacy() { DRAFT7_ONLY } else { DRAFT2020_ONLY };
     for key in map.keys() {
         let k = key.as_str();
-        if !SUPPORTED.contains(&k) && !ANNOTATIONS.contains(&k) && !dialect.contains(&k) {
+        let draft4_id = draft == Draft::Draft4 && k == "id";
+        if (!SUPPORTED.contains(&k) && !ANNOTATIONS.contains(&k) && !dialect.contains(&k) && !draft4_id)
+            || draft.lacks(k)
+        {
             return Some(format!("{at}: keyword `{key}`"));
         }
     }
@@ -173,11 +213,12 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
     {
         return Some(format!("{at}: non-local $ref {r:?}"));
     }
-    // draft-07: `$ref` overrides its siblings, so they are never compiled.
-    if draft == Draft::Draft7 && map.contains_key("$ref") {
+    // drafts 4 to 7: `$ref` overrides its siblings, so they are never compiled.
+    if draft.legacy() && map.contains_key("$ref") {
         return None;
     }
-    if let Some(id) = map.get("$id").and_then(J::as_str)
+    let id_key = if draft == Draft::Draft4 { "id" } else { "$id" };
+    if let Some(id) = map.get(id_key).and_then(J::as_str)
         && !root
         && !id.starts_with('#')
     {
@@ -193,6 +234,11 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
     }
     if draft == Draft::Draft2020 && map.get("items").is_some_and(J::is_array) {
         return Some(format!("{at}: array-form items in 2020-12"));
+    }
+    if draft == Draft::Draft4
+        && ["exclusiveMinimum", "exclusiveMaximum"].iter().any(|k| map.get(*k).is_some_and(|v| !v.is_boolean()))
+    {
+        return Some(format!("{at}: numeric exclusive bound in draft-04"));
     }
     let mut children: Vec<(String, &J)> = Vec::new();
     for key in ["properties", "$defs", "definitions"] {
@@ -278,18 +324,17 @@ fn json_schema_test_suite() {
 
     for file in &files {
         report.files += 1;
-        let draft = if file.starts_with("draft7/") { Draft::Draft7 } else { Draft::Draft2020 };
+        let (draft, draft_uri) = Draft::of(file);
         let text = std::fs::read_to_string(base.join(file)).unwrap();
         let groups: Vec<J> = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{file}: {e}"));
         for group in &groups {
             report.groups += 1;
             let description = group["description"].as_str().unwrap();
             let mut schema_doc = group["schema"].clone();
-            if draft == Draft::Draft7
-                && let J::Object(map) = &mut schema_doc
+            if let J::Object(map) = &mut schema_doc
                 && !map.contains_key("$schema")
             {
-                map.insert("$schema".into(), J::String(DRAFT7_URI.into()));
+                map.insert("$schema".into(), J::String(draft_uri.into()));
             }
             let tests = group["tests"].as_array().unwrap();
             let expected_failure = unsupported_feature(&schema_doc, draft);

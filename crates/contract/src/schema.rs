@@ -45,6 +45,8 @@ impl Draft {
             "const" | "contains" | "propertyNames" => self != Draft::Draft4,
             "if" | "then" | "else" => !matches!(self, Draft::Draft4 | Draft::Draft6),
             "dependencies" => self.legacy(),
+            "prefixItems" => self == Draft::Draft2020,
+            "additionalItems" => self != Draft::Draft2020,
             "minContains" | "maxContains" | "dependentRequired" | "dependentSchemas" => !self.legacy(),
             _ => true,
         }
@@ -155,6 +157,8 @@ pub(crate) struct SchemaNode {
     pub(crate) required_undeclared: Vec<String>,
     pub(crate) additional: Option<NodeId>,
     pub(crate) items: Items,
+    /// Elements past a tuple (`additionalItems`; in 2020-12, `items` beside `prefixItems`).
+    pub(crate) additional_items: Option<NodeId>,
     pub(crate) enum_values: Option<Vec<J>>,
     pub(crate) const_value: Option<J>,
     pub(crate) minimum: Option<Bound>,
@@ -206,6 +210,7 @@ impl SchemaNode {
             required_undeclared: Vec::new(),
             additional: None,
             items: Items::None,
+            additional_items: None,
             enum_values: None,
             const_value: None,
             minimum: None,
@@ -382,6 +387,8 @@ impl<'a> Compiler<'a> {
         let ref_only = self.draft.legacy() && obj.contains_key("$ref");
         // draft-04: boolean exclusiveMinimum/exclusiveMaximum turn minimum/maximum exclusive.
         let mut exclusive_flags = (false, false);
+        // 2020-12: `prefixItems` is the tuple and `items` beside it the schema of the rest.
+        let mut prefix_items: Option<Vec<NodeId>> = None;
         for (key, v) in obj {
             let at = child(&pointer, key);
             if !self.draft.has(key) {
@@ -439,6 +446,17 @@ impl<'a> Compiler<'a> {
                         _ => Items::All(self.compile(v, at)?),
                     }
                 }
+                "prefixItems" => {
+                    let J::Array(list) = v else {
+                        return Err(self.invalid(&at, key, "must be an array of schemas"));
+                    };
+                    let mut ids = Vec::with_capacity(list.len());
+                    for (i, s) in list.iter().enumerate() {
+                        ids.push(self.compile(s, child(&at, &i.to_string()))?);
+                    }
+                    prefix_items = Some(ids);
+                }
+                "additionalItems" => node.additional_items = Some(self.compile(v, at)?),
                 "enum" => {
                     let J::Array(list) = v else {
                         return Err(self.invalid(&at, key, "must be an array"));
@@ -618,6 +636,15 @@ impl<'a> Compiler<'a> {
                 _ => return Err(self.unsupported(&pointer, key)),
             }
         }
+        if let Some(tuple) = prefix_items {
+            if let Items::All(rest) = node.items {
+                node.additional_items = Some(rest);
+            }
+            node.items = Items::Tuple(tuple);
+        } else if !matches!(node.items, Items::Tuple(_)) {
+            // `additionalItems` means something only after a tuple.
+            node.additional_items = None;
+        }
         if exclusive_flags.0 {
             node.exclusive_minimum = node.minimum.take();
         }
@@ -754,6 +781,8 @@ fn is_keyword(key: &str) -> bool {
             | "dependentRequired"
             | "dependentSchemas"
             | "dependencies"
+            | "prefixItems"
+            | "additionalItems"
     )
 }
 

@@ -266,9 +266,10 @@ impl<'a> Walker<'_, '_, 'a> {
                         }
                     }
                     Items::Tuple(list) => {
-                        for (i, (e, item)) in v.elements().zip(list).enumerate() {
+                        for (i, e) in v.elements().enumerate() {
+                            let Some(&item) = list.get(i).or(n.additional_items.as_ref()) else { break };
                             self.path.push(Seg::Index(i));
-                            let good = self.node(*item, e, false);
+                            let good = self.node(item, e, false);
                             self.path.pop();
                             if !good {
                                 ok = false;

@@ -117,7 +117,7 @@ const SUPPORTED: &[&str] = &[
 ];
 
 /// Keywords of one dialect only.
-const DRAFT7_ONLY: &[&str] = &["dependencies"];
+const DRAFT7_ONLY: &[&str] = &["dependencies", "additionalItems"];
 const DRAFT2020_ONLY: &[&str] = &["minContains", "maxContains", "dependentRequired", "dependentSchemas"];
 
 /// Keywords accepted and ignored.
@@ -201,6 +201,12 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
     for key in map.keys() {
         let k = key.as_str();
         let draft4_id = draft == Draft::Draft4 && k == "id";
+        // Tuples: `additionalItems` up to 2019-09, `prefixItems` from 2020-12.
+        let tuple =
+            (k == "additionalItems" && draft == Draft::Draft2019) || (k == "prefixItems" && draft == Draft::Draft2020);
+        if tuple {
+            continue;
+        }
         if (!SUPPORTED.contains(&k) && !ANNOTATIONS.contains(&k) && !dialect.contains(&k) && !draft4_id)
             || draft.lacks(k)
         {
@@ -252,7 +258,18 @@ fn walk(schema: &J, pointer: &str, draft: Draft) -> Option<String> {
                 .extend(subs.iter().filter(|(_, s)| !s.is_array()).map(|(n, s)| (format!("{pointer}/{key}/{n}"), s)));
         }
     }
-    for key in ["additionalProperties", "items", "not", "propertyNames", "if", "then", "else", "contains"] {
+    for key in [
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "additionalItems",
+        "not",
+        "propertyNames",
+        "if",
+        "then",
+        "else",
+        "contains",
+    ] {
         match map.get(key) {
             Some(J::Array(list)) => {
                 children.extend(list.iter().enumerate().map(|(i, s)| (format!("{pointer}/{key}/{i}"), s)));

@@ -16,8 +16,9 @@ pub enum Error {
     #[error("{path}: not valid JSON: {cause}")]
     Json { path: PathBuf, cause: serde_json::Error },
 
-    #[error("{file}#{pointer}: unsupported keyword `{keyword}`")]
-    UnsupportedKeyword { file: String, pointer: String, keyword: String },
+    /// A keyword eventlake does not know: refused, so a typo never silently weakens a contract.
+    #[error("{file}#{pointer}: unsupported keyword `{keyword}`{hint}")]
+    UnsupportedKeyword { file: String, pointer: String, keyword: String, hint: String },
 
     #[error("{file}#{pointer}: `$ref` {reference:?} is not a local reference (only `#` and `#/...` pointers resolve)")]
     NonLocalRef { file: String, pointer: String, reference: String },

@@ -20,6 +20,8 @@ pub struct CompileOptions {
     /// Follow the JSON Schema default (undeclared fields allowed) instead of eventlake's closed
     /// objects.
     pub allow_undeclared_fields: bool,
+    /// A team's own extension keywords (e.g. `namespace`, `idl`), accepted as annotations.
+    pub annotation_keywords: Vec<String>,
 }
 
 /// The JSON Schema dialects that load, chosen by `$schema` (none: 2020-12).
@@ -291,6 +293,7 @@ impl Schema {
         };
         let mut c = Compiler {
             source,
+            annotations: &options.annotation_keywords,
             draft,
             root: document,
             nodes: Vec::new(),
@@ -348,6 +351,7 @@ impl Schema {
 
 struct Compiler<'a> {
     source: &'a str,
+    annotations: &'a [String],
     draft: Draft,
     root: &'a J,
     nodes: Vec<SchemaNode>,
@@ -395,7 +399,8 @@ impl<'a> Compiler<'a> {
                 return Err(self.unsupported(&pointer, key));
             }
             if ref_only && key != "$ref" {
-                if !ANNOTATIONS.contains(&key.as_str()) && !is_keyword(key) {
+                let annotation = ANNOTATIONS.contains(&key.as_str()) || self.annotations.iter().any(|a| a == key);
+                if !annotation && !is_keyword(key) {
                     return Err(self.unsupported(&pointer, key));
                 }
                 continue;
@@ -632,7 +637,7 @@ impl<'a> Compiler<'a> {
                 "$schema" if !pointer.is_empty() => {
                     return Err(self.invalid(&at, key, "only allowed at the document root"));
                 }
-                k if ANNOTATIONS.contains(&k) => {}
+                k if ANNOTATIONS.contains(&k) || self.annotations.iter().any(|a| a == k) => {}
                 _ => return Err(self.unsupported(&pointer, key)),
             }
         }
@@ -673,7 +678,11 @@ impl<'a> Compiler<'a> {
     }
 
     fn unsupported(&self, pointer: &str, keyword: &str) -> Error {
-        Error::UnsupportedKeyword { file: self.source.into(), pointer: pointer.into(), keyword: keyword.into() }
+        let hint = match did_you_mean(keyword) {
+            Some(known) => format!(" (did you mean `{known}`? A team's own keywords can be declared as annotations)"),
+            None => " (a team's own keywords can be declared as annotations)".into(),
+        };
+        Error::UnsupportedKeyword { file: self.source.into(), pointer: pointer.into(), keyword: keyword.into(), hint }
     }
 
     fn types(&self, v: &J, at: &str) -> Result<u8> {
@@ -742,48 +751,77 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// Every keyword some dialect enforces.
+const KEYWORDS: &[&str] = &[
+    "type",
+    "properties",
+    "required",
+    "additionalProperties",
+    "items",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "format",
+    "$ref",
+    "allOf",
+    "anyOf",
+    "oneOf",
+    "multipleOf",
+    "minProperties",
+    "maxProperties",
+    "uniqueItems",
+    "not",
+    "propertyNames",
+    "if",
+    "then",
+    "else",
+    "contains",
+    "minContains",
+    "maxContains",
+    "dependentRequired",
+    "dependentSchemas",
+    "dependencies",
+    "prefixItems",
+    "additionalItems",
+];
+
 fn is_keyword(key: &str) -> bool {
-    matches!(
-        key,
-        "type"
-            | "properties"
-            | "required"
-            | "additionalProperties"
-            | "items"
-            | "enum"
-            | "const"
-            | "minimum"
-            | "maximum"
-            | "exclusiveMinimum"
-            | "exclusiveMaximum"
-            | "minLength"
-            | "maxLength"
-            | "pattern"
-            | "minItems"
-            | "maxItems"
-            | "format"
-            | "$ref"
-            | "allOf"
-            | "anyOf"
-            | "oneOf"
-            | "multipleOf"
-            | "minProperties"
-            | "maxProperties"
-            | "uniqueItems"
-            | "not"
-            | "propertyNames"
-            | "if"
-            | "then"
-            | "else"
-            | "contains"
-            | "minContains"
-            | "maxContains"
-            | "dependentRequired"
-            | "dependentSchemas"
-            | "dependencies"
-            | "prefixItems"
-            | "additionalItems"
-    )
+    KEYWORDS.contains(&key)
+}
+
+/// The known keyword a misspelt one most likely meant: at most two edits away (`reqired`).
+fn did_you_mean(keyword: &str) -> Option<&'static str> {
+    KEYWORDS
+        .iter()
+        .chain(ANNOTATIONS)
+        .map(|k| (edit_distance(keyword, k), *k))
+        .filter(|(d, _)| *d <= 2 && *d < keyword.chars().count())
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
+            prev = cur;
+        }
+    }
+    row[b.len()]
 }
 
 fn child(pointer: &str, token: &str) -> String {
@@ -863,5 +901,32 @@ mod dialect_tests {
         assert!(Schema::compile(&draft7, "c.json", &CompileOptions::default()).is_err());
         let self_elsewhere = json!({"$schema": "http://json-schema.org/draft-04/schema#", "self": {}});
         assert!(Schema::compile(&self_elsewhere, "d.json", &CompileOptions::default()).is_err());
+    }
+}
+
+#[cfg(test)]
+mod keyword_tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_misspelt_keyword_is_refused_with_the_likely_one() {
+        let doc = json!({"type": "object", "properties": {"a": {"type": "string"}}, "reqired": ["a"]});
+        let err = Schema::compile(&doc, "a.json", &CompileOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("unsupported keyword `reqired` (did you mean `required`?"), "{err}");
+        let far = json!({"namespace": "com.acme"});
+        let err = Schema::compile(&far, "b.json", &CompileOptions::default()).unwrap_err();
+        assert!(!err.to_string().contains("did you mean"), "{err}");
+    }
+
+    #[test]
+    fn declared_extension_keywords_are_annotations() {
+        let doc = json!({"namespace": "com.acme", "properties": {"a": {"idl": "int", "type": "integer"}}});
+        let options =
+            CompileOptions { annotation_keywords: vec!["namespace".into(), "idl".into()], ..Default::default() };
+        assert!(Schema::compile(&doc, "a.json", &options).is_ok());
+        let typo = json!({"namespac": "com.acme"});
+        assert!(Schema::compile(&typo, "b.json", &options).is_err(), "only the declared names");
     }
 }

@@ -341,15 +341,16 @@ fn with_instance(schema: BoxedStrategy<J>) -> impl Strategy<Value = (J, J)> {
 // Oracles
 
 fn ours(schema: &J, allow_undeclared_fields: bool) -> Result<Schema, TestCaseError> {
-    Schema::compile(schema, "generated.json", &CompileOptions { allow_undeclared_fields }).map_err(|e| match e {
-        // With closed objects, `type: object` requiring an undeclared field is rejected on purpose.
-        eventlake_contract::Error::InvalidKeyword { ref keyword, .. }
-            if keyword == "required" && !allow_undeclared_fields =>
-        {
-            TestCaseError::reject("required field not declared under closed objects")
-        }
-        _ => TestCaseError::fail(format!("supported schema failed to compile: {e}\nschema: {schema}")),
-    })
+    Schema::compile(schema, "generated.json", &CompileOptions { allow_undeclared_fields, ..CompileOptions::default() })
+        .map_err(|e| match e {
+            // With closed objects, `type: object` requiring an undeclared field is rejected on purpose.
+            eventlake_contract::Error::InvalidKeyword { ref keyword, .. }
+                if keyword == "required" && !allow_undeclared_fields =>
+            {
+                TestCaseError::reject("required field not declared under closed objects")
+            }
+            _ => TestCaseError::fail(format!("supported schema failed to compile: {e}\nschema: {schema}")),
+        })
 }
 
 fn theirs(schema: &J) -> Result<jsonschema::Validator, TestCaseError> {

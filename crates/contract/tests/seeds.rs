@@ -29,7 +29,8 @@ fn read_json(path: &Path) -> J {
 }
 
 fn compile(doc: &J, source: &str, allow_undeclared_fields: bool) -> Schema {
-    Schema::compile(doc, source, &CompileOptions { allow_undeclared_fields }).unwrap_or_else(|e| panic!("{e}"))
+    Schema::compile(doc, source, &CompileOptions { allow_undeclared_fields, ..CompileOptions::default() })
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// `(pointer, keyword)` of every error for `bytes`, checking `is_valid` agrees.

@@ -336,7 +336,7 @@ fn json_schema_test_suite() {
 
     let mut report = Report::default();
     let mut used_exceptions = vec![0usize; EXCEPTIONS.len()];
-    let options = CompileOptions { allow_undeclared_fields: true };
+    let options = CompileOptions { allow_undeclared_fields: true, ..CompileOptions::default() };
     let mut tape = Tape::default();
 
     for file in &files {

@@ -14,6 +14,11 @@ pub(crate) struct ContractOpts {
     #[arg(long, env = "EVENTLAKE_ALLOW_UNDECLARED_FIELDS")]
     pub(crate) allow_undeclared_fields: bool,
 
+    /// Your own schema keywords, accepted as annotations (e.g. `namespace,idl`); any other unknown
+    /// keyword fails the load, so a typo never weakens a contract.
+    #[arg(long, env = "EVENTLAKE_ANNOTATION_KEYWORDS", value_delimiter = ',')]
+    pub(crate) annotation_keywords: Vec<String>,
+
     /// Envelope field holding the event id.
     #[arg(long, env = "EVENTLAKE_EVENT_ID_FIELD", default_value_t = Envelope::default().id)]
     pub(crate) event_id_field: String,
@@ -40,7 +45,15 @@ impl ContractOpts {
     }
 
     pub(crate) fn compile_options(&self) -> CompileOptions {
-        CompileOptions { allow_undeclared_fields: self.allow_undeclared_fields }
+        CompileOptions {
+            allow_undeclared_fields: self.allow_undeclared_fields,
+            annotation_keywords: self
+                .annotation_keywords
+                .iter()
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect(),
+        }
     }
 }
 

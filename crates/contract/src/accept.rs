@@ -169,7 +169,6 @@ pub struct Accepted<'r> {
 #[derive(Debug)]
 pub struct Acceptor {
     registry: Arc<Registry>,
-    tables: HashMap<String, Arc<TableLayout>>,
     routes: HashMap<String, Route>,
 }
 
@@ -206,16 +205,11 @@ impl Acceptor {
                 Route { event: event.clone(), layout: layout.clone(), members, member_columns },
             );
         }
-        Acceptor { registry, tables, routes }
+        Acceptor { registry, routes }
     }
 
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
-    }
-
-    /// The layout of an event type's table.
-    pub fn table(&self, event_type: &str) -> Option<&Arc<TableLayout>> {
-        self.tables.get(event_type)
     }
 
     /// The verdict on one framed record. Accepted records are appended (and committed) to the rows

@@ -20,12 +20,6 @@ pub fn parse_duration(input: &str) -> Result<Duration, DurationError> {
     humantime::parse_duration(s).map_err(|e| DurationError { input: input.into(), reason: e.to_string() })
 }
 
-/// The same, as a signed `chrono` duration (what the jobs compute with).
-pub fn parse_chrono(input: &str) -> Result<chrono::Duration, DurationError> {
-    let d = parse_duration(input)?;
-    chrono::Duration::from_std(d).map_err(|e| DurationError { input: input.into(), reason: e.to_string() })
-}
-
 /// A duration flag: parsed by [`parse_duration`], shown as `7days`, `1h 30m` in `--help` defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
@@ -68,7 +62,7 @@ mod tests {
         for bad in ["", "h", "5x", "10m5"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_chrono("2h").unwrap(), chrono::Duration::hours(2));
+        assert_eq!("2h".parse::<HumanDuration>().unwrap().chrono(), chrono::Duration::hours(2));
         let shown = HumanDuration::from(chrono::Duration::days(7)).to_string();
         assert_eq!(shown.parse::<HumanDuration>().unwrap().chrono(), chrono::Duration::days(7), "{shown}");
     }

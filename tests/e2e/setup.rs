@@ -134,6 +134,12 @@ fn hive_type(dt: &DataType) -> String {
         DataType::Date32 => "date".into(),
         DataType::Timestamp(_, _) => "timestamp".into(),
         DataType::List(item) => format!("array<{}>", hive_type(item.data_type())),
+        DataType::Map(entries, _) => match entries.data_type() {
+            DataType::Struct(kv) if kv.len() == 2 => {
+                format!("map<{},{}>", hive_type(kv[0].data_type()), hive_type(kv[1].data_type()))
+            }
+            other => panic!("map entries are not a key/value struct: {other}"),
+        },
         DataType::Struct(fields) => {
             let parts: Vec<String> =
                 fields.iter().map(|f| format!("{}:{}", f.name(), hive_type(f.data_type()))).collect();

@@ -10,7 +10,7 @@ Spark with Hive support is the local stand-in for Athena's DDL engine (no Athena
    column of every row is decoded through the DDL's types; the counts must equal the manifests';
 3. each DDL column must exist in the files with the same type (a misspelled column or struct field
    would otherwise read as NULL in Athena, which no count catches);
-4. one nested field of each struct and `size()` of each array are selected;
+4. one nested field of each struct and `size()` of each array and map are selected;
 5. the Athena-only partition projection properties are checked against the files: every file's
    folder must be what `storage.location.template` renders for its partition values, and the values
    must fit `projection.<col>.*`;
@@ -535,12 +535,15 @@ def projection_rejects(props: dict[str, str], col: str, value: str) -> str | Non
 
 
 def nested_probe(df, table: Table) -> str | None:
-    """Selects one leaf of each struct and size() of each array; returns what they gave."""
-    from pyspark.sql.types import ArrayType, StructType
+    """Selects one leaf of each struct and size() of each array and map; returns what they gave."""
+    from pyspark.sql.types import ArrayType, MapType, StructType
 
     exprs = []
     for f in table.data_schema.fields:
         col, t, path = f"`{f.name}`", f.dataType, f.name
+        if isinstance(t, MapType):
+            # size() of a null map is -1: count only the rows that have one.
+            exprs.append((f"sum(size({col})) filter (where {col} is not null)", f"sum(size({path}))"))
         if isinstance(t, ArrayType):
             exprs.append((f"sum(size({col}))", f"sum(size({path}))"))
             if isinstance(t.elementType, StructType):

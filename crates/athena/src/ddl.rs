@@ -53,6 +53,7 @@ pub fn hive_type(table: &str, column: &str, ty: &ColumnType) -> Result<String> {
             format!("struct<{}>", parts.join(","))
         }
         ColumnType::List(item) => format!("array<{}>", hive_type(table, column, item)?),
+        ColumnType::Map(value) => format!("map<string,{}>", hive_type(table, column, value)?),
         other => other.athena(),
     })
 }

@@ -115,7 +115,7 @@ fn widens(old: &ColumnType, new: &ColumnType) -> bool {
         (ColumnType::Struct(a), ColumnType::Struct(b)) => {
             a.iter().all(|fa| b.iter().any(|fb| fb.name == fa.name && (fa.ty == fb.ty || widens(&fa.ty, &fb.ty))))
         }
-        (ColumnType::List(a), ColumnType::List(b)) => a == b || widens(a, b),
+        (ColumnType::List(a), ColumnType::List(b)) | (ColumnType::Map(a), ColumnType::Map(b)) => a == b || widens(a, b),
         _ => false,
     }
 }
@@ -236,6 +236,14 @@ fn parse_type(it: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<Colum
             let item = parse_type(it)?;
             (it.next()? == '>').then_some(())?;
             Some(ColumnType::List(Box::new(item)))
+        }
+        "map" => {
+            (it.next()? == '<').then_some(())?;
+            (parse_type(it)? == ColumnType::Utf8).then_some(())?;
+            (it.next()? == ',').then_some(())?;
+            let value = parse_type(it)?;
+            (it.next()? == '>').then_some(())?;
+            Some(ColumnType::Map(Box::new(value)))
         }
         "struct" => {
             (it.next()? == '<').then_some(())?;

@@ -88,8 +88,25 @@ fn bench_data() -> Option<PathBuf> {
     Some(data)
 }
 
-/// Schemas by event name.
-fn load_schemas() -> HashMap<String, Schema> {
+/// The same contract written with the newer keywords: the properties move under `allOf`, the root
+/// closes with `unevaluatedProperties: false` (an annotation walk per record), an `if`/`then`
+/// re-checks the event name, and `patternProperties` admits `zz_*` string fields (none occur), so
+/// every verdict stays the same.
+fn with_newer_keywords(doc: &serde_json::Value) -> serde_json::Value {
+    let mut root = doc.as_object().unwrap().clone();
+    let properties = root.remove("properties").unwrap();
+    let required = root.remove("required").unwrap_or_else(|| serde_json::json!([]));
+    root.remove("additionalProperties");
+    root.insert("allOf".into(), serde_json::json!([{"properties": properties, "required": required}]));
+    root.insert("if".into(), serde_json::json!({"required": ["event_name"]}));
+    root.insert("then".into(), serde_json::json!({"properties": {"event_name": {"type": "string"}}}));
+    root.insert("patternProperties".into(), serde_json::json!({"^zz_": {"type": "string"}}));
+    root.insert("unevaluatedProperties".into(), serde_json::Value::Bool(false));
+    serde_json::Value::Object(root)
+}
+
+/// Schemas by event name; `newer`: rewritten by [`with_newer_keywords`].
+fn load_schemas(newer: bool) -> HashMap<String, Schema> {
     let dir = manifest_dir().join("benches/schemas");
     let mut schemas = HashMap::new();
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -103,6 +120,7 @@ fn load_schemas() -> HashMap<String, Schema> {
             .and_then(|c| c.as_str())
             .unwrap_or_else(|| panic!("{}: no properties.event_name.const", path.display()))
             .to_owned();
+        let doc = if newer { with_newer_keywords(&doc) } else { doc };
         let schema = Schema::compile(&doc, &path.to_string_lossy(), &CompileOptions::default())
             .unwrap_or_else(|e| panic!("{e}"));
         schemas.insert(name, schema);
@@ -176,9 +194,11 @@ fn bench_validate(c: &mut Criterion) {
         return;
     };
     let data = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let schemas = load_schemas();
+    let schemas = load_schemas(false);
+    let newer = load_schemas(true);
     let mut tape = Tape::default();
     let counts = validate_all(&data, &schemas, &mut tape);
+    assert_eq!(validate_all(&data, &newer, &mut tape), counts, "the newer-keyword contract must agree");
     eprintln!(
         "validate bench: {} ({:.1} MB): {} lines, {} valid, {} invalid",
         path.display(),
@@ -195,6 +215,9 @@ fn bench_validate(c: &mut Criterion) {
     group.measurement_time(Duration::from_secs(12));
     group.bench_function("parse", |b| b.iter(|| parse_all(black_box(&data), &mut tape)));
     group.bench_function("parse+validate", |b| b.iter(|| validate_all(black_box(&data), &schemas, &mut tape)));
+    group.bench_function("parse+validate, unevaluatedProperties+if/then+patternProperties", |b| {
+        b.iter(|| validate_all(black_box(&data), &newer, &mut tape))
+    });
     group.finish();
 }
 

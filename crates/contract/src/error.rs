@@ -20,11 +20,17 @@ pub enum Error {
     #[error("{file}#{pointer}: unsupported keyword `{keyword}`{hint}")]
     UnsupportedKeyword { file: String, pointer: String, keyword: String, hint: String },
 
-    #[error("{file}#{pointer}: `$ref` {reference:?} is not a local reference (only `#` and `#/...` pointers resolve)")]
-    NonLocalRef { file: String, pointer: String, reference: String },
+    /// Schemas are never fetched: a `$ref` must land in the schema folder or a bundled meta-schema.
+    #[error(
+        "{file}#{pointer}: `$ref` {reference:?} resolves to {resolved}, which is neither a file (or `$id`) of the schema folder nor a bundled meta-schema; schemas are never fetched over the network"
+    )]
+    NonLocalRef { file: String, pointer: String, reference: String, resolved: String },
 
-    #[error("{file}#{pointer}: `$ref` {reference:?} points to nothing in this file")]
+    #[error("{file}#{pointer}: `$ref` {reference:?} points to nothing in the document it names")]
     UnresolvedRef { file: String, pointer: String, reference: String },
+
+    #[error("schema URI {uri} is claimed by both {first} and {second}")]
+    DuplicateSchemaId { uri: String, first: String, second: String },
 
     #[error("{file}#{pointer}: invalid `{keyword}`: {reason}")]
     InvalidKeyword { file: String, pointer: String, keyword: String, reason: String },
@@ -34,7 +40,7 @@ pub enum Error {
     )]
     UnsupportedDraft { file: String, uri: String },
 
-    #[error("{file}: no `properties.{field}.const`, so the schema names no event")]
+    #[error("{file}: no `properties.{field}.const`, so the schema names no event (and no event schema `$ref`s it)")]
     MissingEventName { file: String, field: String },
 
     #[error("event name {name:?} is claimed by both {first} and {second}")]

@@ -33,11 +33,13 @@
 //! ```
 
 pub mod accept;
+pub mod dialect;
 pub mod error;
 pub mod format;
 pub mod json;
 pub mod records;
 pub mod registry;
+pub mod resources;
 pub mod rows;
 pub mod schema;
 pub mod types;
@@ -46,6 +48,7 @@ pub mod validate;
 pub use accept::{Acceptor, Reason, Rejection};
 pub use error::{Error, Result};
 pub use registry::{Envelope, EventSchema, EventTable, Registry, RegistryOptions};
+pub use resources::Resources;
 pub use schema::{CompileOptions, Schema};
 pub use types::{Column, ColumnType};
 pub use validate::ValidationError;

@@ -1,7 +1,7 @@
 //! The schema registry: a folder of event schemas, one per event name, grouped into one table per
 //! event type.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -10,6 +10,7 @@ use serde_json::Value as J;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::resources::{DocId, Resources};
 use crate::schema::{CompileOptions, Schema};
 use crate::types::{Column, ColumnType, root_columns};
 
@@ -164,13 +165,24 @@ impl Registry {
             options.envelope.name,
             options.envelope.created_at
         ));
-        let mut events: BTreeMap<String, Arc<EventSchema>> = BTreeMap::new();
+        // Every file is a document `$ref` can reach; those that name an event are event schemas,
+        // the others must be referenced by one (shared definitions).
+        let mut resources = Resources::new();
+        let mut files = Vec::with_capacity(docs.len());
         for (file, bytes, doc) in docs {
             hasher.update(file.as_bytes());
             hasher.update([0]);
             hasher.update(&bytes);
             hasher.update([0]);
-            let event = compile_event(&file, &doc, options)?;
+            let names_event = event_name(&doc, &options.envelope).is_some();
+            let id = resources.add(&file, doc)?;
+            files.push((file, id, names_event));
+        }
+        let mut events: BTreeMap<String, Arc<EventSchema>> = BTreeMap::new();
+        let mut referenced = BTreeSet::new();
+        for (file, id, _) in files.iter().filter(|(_, _, names_event)| *names_event) {
+            let event = compile_event(file, *id, &mut resources, options)?;
+            referenced.extend(event.schema.documents());
             if let Some(prev) = events.get(&event.name) {
                 return Err(Error::DuplicateEventName {
                     name: event.name.clone(),
@@ -179,6 +191,9 @@ impl Registry {
                 });
             }
             events.insert(event.name.clone(), Arc::new(event));
+        }
+        if let Some((file, _, _)) = files.iter().find(|(_, id, names_event)| !names_event && !referenced.contains(id)) {
+            return Err(Error::MissingEventName { file: file.clone(), field: options.envelope.name.clone() });
         }
         let tables = build_tables(&events, &options.envelope)?;
         let fingerprint = format!("sha256:{:x}", hasher.finalize());
@@ -230,16 +245,17 @@ fn collect_json_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-fn compile_event(file: &str, doc: &J, options: &RegistryOptions) -> Result<EventSchema> {
+/// The event name a schema document declares (`properties.<name field>.const`).
+fn event_name<'d>(doc: &'d J, env: &Envelope) -> Option<&'d str> {
+    doc.get("properties").and_then(|p| p.get(&env.name)).and_then(|p| p.get("const")).and_then(J::as_str)
+}
+
+fn compile_event(file: &str, doc: DocId, resources: &mut Resources, options: &RegistryOptions) -> Result<EventSchema> {
     let env = &options.envelope;
-    let name = doc
-        .get("properties")
-        .and_then(|p| p.get(&env.name))
-        .and_then(|p| p.get("const"))
-        .and_then(J::as_str)
+    let schema = Schema::compile_in(resources, doc, &options.compile)?;
+    let name = event_name(schema.document(), env)
         .ok_or_else(|| Error::MissingEventName { file: file.into(), field: env.name.clone() })?
         .to_owned();
-    let schema = Schema::compile(doc, file, &options.compile)?;
     let columns = root_columns(&schema)?;
     for field in [&env.id, &env.name, &env.created_at] {
         let Some(col) = columns.iter().find(|c| &c.source_name == field) else {
@@ -432,5 +448,50 @@ mod tests {
         assert!(err.to_string().starts_with("n.json: no `properties.event_name.const`"));
         let err = load(vec![("d.json", event("x:y", json!({"event_type": {"type": "string"}})))]).unwrap_err();
         assert!(err.to_string().contains("derives"), "{err}");
+        let err = load(vec![("a.json", event("x:y", json!({"m": {"$ref": "https://acme.com/money"}})))]).unwrap_err();
+        assert!(err.to_string().contains("never fetched"), "{err}");
+    }
+
+    /// Files without an event name are shared definitions when an event schema `$ref`s them, by
+    /// relative path or by `$id`; their column types follow the definitions.
+    #[test]
+    fn shared_definitions_are_referenced_by_path_or_id() {
+        let money = json!({
+            "$id": "https://schemas.acme.com/common/money.json",
+            "type": "object",
+            "properties": {"amount": {"type": "integer"}, "currency": {"$ref": "#/$defs/currency"}},
+            "$defs": {"currency": {"type": "string", "pattern": "^[A-Z]{3}$"}}
+        });
+        let address = json!({"type": "object", "properties": {"city": {"type": "string"}}});
+        let r = load(vec![
+            ("common/address.json", address),
+            ("common/money.json", money),
+            (
+                "payment/order.json",
+                event(
+                    "payment:order",
+                    json!({
+                        "price": {"$ref": "../common/money.json"},
+                        "fee": {"$ref": "https://schemas.acme.com/common/money.json"},
+                        "ship_to": {"$ref": "../common/address.json"}
+                    }),
+                ),
+            ),
+        ])
+        .unwrap();
+        let t = r.table("payment").unwrap();
+        let price = &t.columns[t.column_index("price").unwrap()];
+        assert_eq!(price.ty.athena(), "struct<amount:bigint,currency:string>");
+        assert_eq!(t.columns[t.column_index("fee").unwrap()].ty, price.ty);
+        let schema = &r.event("payment:order").unwrap().schema;
+        let mut tape = crate::json::Tape::default();
+        let bad = tape
+            .parse(br#"{"event_uuid": "u", "event_name": "payment:order", "created_at": 1, "fee": {"amount": 1, "currency": "eur"}}"#)
+            .unwrap();
+        let errors = schema.validate(bad);
+        assert_eq!(errors[0].pointer, "/fee/currency", "{errors:?}");
+        let err =
+            load(vec![("a.json", event("x:y", json!({}))), ("unused.json", json!({"type": "string"}))]).unwrap_err();
+        assert!(err.to_string().starts_with("unused.json: no `properties.event_name.const`"), "{err}");
     }
 }

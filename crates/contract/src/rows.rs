@@ -8,13 +8,13 @@ use std::sync::Arc;
 
 use crate::format::{parse_date, parse_date_time};
 use crate::json::{Kind, Value};
-use crate::types::{Column, ColumnType};
+use crate::types::{Column, ColumnType, map_entries};
 use arrow_array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
-    TimestampMicrosecondArray,
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, ListArray, MapArray, RecordBatch, StringArray,
+    StructArray, TimestampMicrosecondArray,
 };
 use arrow_buffer::{BooleanBuffer, NullBuffer, OffsetBuffer, ScalarBuffer};
-use arrow_schema::{ArrowError, Field, FieldRef, Fields, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields, SchemaRef};
 
 /// Why a value could not be stored in its column.
 #[derive(Debug, Clone)]
@@ -32,14 +32,52 @@ fn validity(valid: &[bool]) -> Option<NullBuffer> {
 /// A growable column.
 #[derive(Debug)]
 pub(crate) enum ColumnBuilder {
-    Utf8 { offsets: Vec<i32>, data: Vec<u8>, valid: Vec<bool>, json_text: bool },
-    Int64 { values: Vec<i64>, valid: Vec<bool> },
-    Float64 { values: Vec<f64>, valid: Vec<bool> },
-    Timestamp { values: Vec<i64>, valid: Vec<bool> },
-    Date { values: Vec<i32>, valid: Vec<bool> },
-    Boolean { values: Vec<bool>, valid: Vec<bool> },
-    Struct { fields: Fields, children: Vec<ColumnBuilder>, names: Vec<String>, valid: Vec<bool> },
-    List { item: FieldRef, offsets: Vec<i32>, child: Box<ColumnBuilder>, valid: Vec<bool> },
+    Utf8 {
+        offsets: Vec<i32>,
+        data: Vec<u8>,
+        valid: Vec<bool>,
+        json_text: bool,
+    },
+    Int64 {
+        values: Vec<i64>,
+        valid: Vec<bool>,
+    },
+    Float64 {
+        values: Vec<f64>,
+        valid: Vec<bool>,
+    },
+    Timestamp {
+        values: Vec<i64>,
+        valid: Vec<bool>,
+    },
+    Date {
+        values: Vec<i32>,
+        valid: Vec<bool>,
+    },
+    Boolean {
+        values: Vec<bool>,
+        valid: Vec<bool>,
+    },
+    Struct {
+        fields: Fields,
+        children: Vec<ColumnBuilder>,
+        names: Vec<String>,
+        valid: Vec<bool>,
+    },
+    List {
+        item: FieldRef,
+        offsets: Vec<i32>,
+        child: Box<ColumnBuilder>,
+        valid: Vec<bool>,
+    },
+    /// Entries as a list of (key, value) with `offsets` per row.
+    Map {
+        entries: FieldRef,
+        offsets: Vec<i32>,
+        keys: Box<ColumnBuilder>,
+        values: Box<ColumnBuilder>,
+        valid: Vec<bool>,
+    },
 }
 
 impl ColumnBuilder {
@@ -68,6 +106,13 @@ impl ColumnBuilder {
                 child: Box::new(ColumnBuilder::new(item)),
                 valid: Vec::new(),
             },
+            ColumnType::Map(value) => ColumnBuilder::Map {
+                entries: Arc::new(map_entries(value)),
+                offsets: vec![0],
+                keys: Box::new(ColumnBuilder::new(&ColumnType::Utf8)),
+                values: Box::new(ColumnBuilder::new(value)),
+                valid: Vec::new(),
+            },
         }
     }
 
@@ -80,7 +125,8 @@ impl ColumnBuilder {
             | ColumnBuilder::Date { valid, .. }
             | ColumnBuilder::Boolean { valid, .. }
             | ColumnBuilder::Struct { valid, .. }
-            | ColumnBuilder::List { valid, .. } => valid.len(),
+            | ColumnBuilder::List { valid, .. }
+            | ColumnBuilder::Map { valid, .. } => valid.len(),
         }
     }
 
@@ -116,11 +162,21 @@ impl ColumnBuilder {
                     c.truncate(len);
                 }
             }
+            // Children are cut back even when this row never finished: a failed append may have
+            // left elements (or entries) past the last offset.
             ColumnBuilder::List { offsets, child, valid, .. } => {
-                if len < valid.len() {
+                if len <= valid.len() {
                     valid.truncate(len);
                     offsets.truncate(len + 1);
                     child.truncate(offsets[len] as usize);
+                }
+            }
+            ColumnBuilder::Map { offsets, keys, values, valid, .. } => {
+                if len <= valid.len() {
+                    valid.truncate(len);
+                    offsets.truncate(len + 1);
+                    keys.truncate(offsets[len] as usize);
+                    values.truncate(offsets[len] as usize);
                 }
             }
         }
@@ -154,7 +210,7 @@ impl ColumnBuilder {
                 }
                 valid.push(false);
             }
-            ColumnBuilder::List { offsets, valid, .. } => {
+            ColumnBuilder::List { offsets, valid, .. } | ColumnBuilder::Map { offsets, valid, .. } => {
                 let last = offsets.last().copied().unwrap_or(0);
                 offsets.push(last);
                 valid.push(false);
@@ -247,6 +303,17 @@ impl ColumnBuilder {
                 offsets.push(child.len() as i32);
                 valid.push(true);
             }
+            ColumnBuilder::Map { offsets, keys, values, valid, .. } => {
+                if v.kind() != Kind::Object {
+                    return Err(mismatch("object"));
+                }
+                for (key, member) in v.members() {
+                    keys.append_str(key);
+                    values.append(member, name)?;
+                }
+                offsets.push(keys.len() as i32);
+                valid.push(true);
+            }
         }
         Ok(())
     }
@@ -301,6 +368,16 @@ impl ColumnBuilder {
                 valid.clear();
                 let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(offsets, vec![0])));
                 Arc::new(ListArray::try_new(item.clone(), offsets, child.finish()?, nulls)?)
+            }
+            ColumnBuilder::Map { entries, offsets, keys, values, valid } => {
+                let nulls = validity(valid);
+                valid.clear();
+                let offsets = OffsetBuffer::new(ScalarBuffer::from(std::mem::replace(offsets, vec![0])));
+                let DataType::Struct(fields) = entries.data_type() else {
+                    return Err(ArrowError::SchemaError("map entries must be a struct".into()));
+                };
+                let pairs = StructArray::try_new(fields.clone(), vec![keys.finish()?, values.finish()?], None)?;
+                Arc::new(MapArray::try_new(entries.clone(), offsets, pairs, nulls, false)?)
             }
         })
     }
@@ -375,6 +452,7 @@ pub(crate) fn same_type(ty: &ColumnType, dt: &arrow_schema::DataType) -> bool {
 mod tests {
     use super::*;
     use crate::json::Tape;
+    use arrow_array::Array;
     use arrow_schema::Schema;
 
     fn col(name: &str, ty: ColumnType, nullable: bool) -> Column {
@@ -391,6 +469,7 @@ mod tests {
             ),
             col("l", ColumnType::List(Box::new(ColumnType::Float64)), true),
             col("j", ColumnType::JsonText, true),
+            col("m", ColumnType::Map(Box::new(ColumnType::Int64)), true),
         ];
         let schema = Arc::new(Schema::new(cols.iter().map(Column::arrow_field).collect::<Vec<_>>()));
         let types: Vec<ColumnType> = cols.iter().map(|c| c.ty.clone()).collect();
@@ -398,9 +477,11 @@ mod tests {
         let mut rows = RowsBuilder::new(schema, &types);
         let mut tape = Tape::default();
         for (i, rec) in [
-            r#"{"s": {"A": 1, "t": "2026-01-01T00:00:00Z"}, "l": [1, 2.5], "j": {"x": [1, 2]}}"#,
+            r#"{"s": {"A": 1, "t": "2026-01-01T00:00:00Z"}, "l": [1, 2.5], "j": {"x": [1, 2]}, "m": {"a": 1, "b": null}}"#,
             r#"{"s": null, "l": [], "j": "text"}"#,
-            r#"{"s": {"A": "bad"}, "l": [1], "j": 1}"#,
+            r#"{"s": {"A": 1}, "l": [1], "j": 1, "m": {"c": 3, "d": "bad"}}"#,
+            r#"{"s": {"A": 2}, "l": [1, "bad"], "j": 1, "m": {}}"#,
+            r#"{"s": {"A": 3}, "l": [7], "j": 2, "m": {"e": 5}}"#,
         ]
         .iter()
         .enumerate()
@@ -423,17 +504,30 @@ mod tests {
             if ok {
                 rows.commit_row();
             } else {
-                assert_eq!(i, 2);
+                assert!(i == 2 || i == 3, "{i}");
                 rows.truncate();
             }
         }
         let batch = rows.finish().unwrap();
-        assert_eq!(batch.num_rows(), 2);
+        assert_eq!(batch.num_rows(), 3);
         let j = batch.column(2).as_any().downcast_ref::<StringArray>().unwrap();
         assert_eq!(j.value(0), r#"{"x": [1, 2]}"#);
         assert_eq!(j.value(1), r#""text""#);
         let l = batch.column(1).as_any().downcast_ref::<ListArray>().unwrap();
         assert_eq!(l.value_length(0), 2);
         assert_eq!(l.value_length(1), 0);
+        let last = l.value(2);
+        let last = last.as_any().downcast_ref::<Float64Array>().unwrap();
+        assert_eq!(last.values().as_ref(), [7.0], "elements of rolled-back rows are gone");
+        let m = batch.column(3).as_any().downcast_ref::<MapArray>().unwrap();
+        assert_eq!(m.value_length(0), 2);
+        assert!(m.is_null(1));
+        let keys = m.keys().as_any().downcast_ref::<StringArray>().unwrap();
+        assert_eq!(
+            (keys.len(), keys.value(0), keys.value(1), keys.value(2)),
+            (3, "a", "b", "e"),
+            "rolled-back rows left nothing"
+        );
+        assert!(m.values().is_null(1));
     }
 }

@@ -4,12 +4,14 @@
 //! file and the JSON pointer, so a schema never silently means less than its author wrote.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use regex::Regex;
 use serde_json::Value as J;
 
+use crate::dialect::is_self_describing;
 use crate::error::{Error, Result};
-use crate::json::push_pointer_token;
+use crate::resources::{DocId, Location, ResourceId, Resources, child};
 
 /// Index of a node in [`Schema::nodes`].
 pub(crate) type NodeId = u32;
@@ -24,55 +26,8 @@ pub struct CompileOptions {
     pub annotation_keywords: Vec<String>,
 }
 
-/// The JSON Schema dialects that load, chosen by `$schema` (none: 2020-12).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Draft {
-    /// draft-04, and Snowplow Iglu's self-describing schemas (draft-04 plus a `self` block).
-    Draft4,
-    Draft6,
-    Draft7,
-    Draft2019,
-    Draft2020,
-}
-
-impl Draft {
-    /// draft-04 to draft-07: `$ref` overrides its siblings, `dependencies`, array-form `items`.
-    fn legacy(self) -> bool {
-        matches!(self, Draft::Draft4 | Draft::Draft6 | Draft::Draft7)
-    }
-
-    /// Whether `keyword` belongs to this dialect (keywords that came later are unknown to earlier ones).
-    fn has(self, keyword: &str) -> bool {
-        match keyword {
-            "const" | "contains" | "propertyNames" => self != Draft::Draft4,
-            "if" | "then" | "else" => !matches!(self, Draft::Draft4 | Draft::Draft6),
-            "dependencies" => self.legacy(),
-            "prefixItems" => self == Draft::Draft2020,
-            "additionalItems" => self != Draft::Draft2020,
-            "minContains" | "maxContains" | "dependentRequired" | "dependentSchemas" => !self.legacy(),
-            _ => true,
-        }
-    }
-}
-
-/// `$schema` URIs of each dialect (with and without the empty fragment).
-const DIALECTS: &[(&str, Draft)] = &[
-    ("http://json-schema.org/draft-04/schema", Draft::Draft4),
-    ("http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0", Draft::Draft4),
-    ("http://json-schema.org/draft-06/schema", Draft::Draft6),
-    ("http://json-schema.org/draft-07/schema", Draft::Draft7),
-    ("https://json-schema.org/draft/2019-09/schema", Draft::Draft2019),
-    ("https://json-schema.org/draft/2020-12/schema", Draft::Draft2020),
-];
-
-/// The Iglu self-describing meta-schema: its `self` block (vendor, name, format, version) is metadata.
-const IGLU_SELF_DESCRIBING: &str =
-    "http://iglucentral.com/schemas/com.snowplowanalytics.self-desc/schema/jsonschema/1-0-0";
-
-fn dialect_of(uri: &str) -> Option<Draft> {
-    let uri = uri.strip_suffix('#').unwrap_or(uri);
-    DIALECTS.iter().find(|(u, _)| *u == uri).map(|(_, d)| *d)
-}
+pub use crate::dialect::Draft;
+pub use crate::format::Format;
 
 /// Bit set of JSON types a `type` keyword allows.
 pub(crate) mod ty {
@@ -112,26 +67,6 @@ pub(crate) enum Bound {
     Float(f64),
 }
 
-/// Formats eventlake asserts; other formats are annotations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    DateTime,
-    Date,
-    Uuid,
-    Email,
-}
-
-impl Format {
-    pub fn name(self) -> &'static str {
-        match self {
-            Format::DateTime => "date-time",
-            Format::Date => "date",
-            Format::Uuid => "uuid",
-            Format::Email => "email",
-        }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) enum Items {
     None,
@@ -143,8 +78,13 @@ pub(crate) enum Items {
 /// One compiled (sub)schema.
 #[derive(Debug, Clone)]
 pub(crate) struct SchemaNode {
+    /// The document this node is in.
+    pub(crate) doc: DocId,
     /// Where this node sits in the document, as a JSON pointer.
     pub(crate) pointer: String,
+    /// The schema resource (document or subschema with its own `$id`) it belongs to: the unit of
+    /// the dynamic scope.
+    pub(crate) resource: ResourceId,
     /// `true`/`false` boolean schemas.
     pub(crate) always: Option<bool>,
     /// Allowed types (`ty::ANY` when no `type` keyword).
@@ -158,6 +98,12 @@ pub(crate) struct SchemaNode {
     /// Required names that `properties` does not declare on this node.
     pub(crate) required_undeclared: Vec<String>,
     pub(crate) additional: Option<NodeId>,
+    /// `patternProperties`: members whose name matches apply the schema (and escape `additional`).
+    pub(crate) pattern_properties: Vec<(Regex, NodeId)>,
+    /// `unevaluatedProperties`: members no adjacent or in-place keyword evaluated.
+    pub(crate) unevaluated_properties: Option<NodeId>,
+    /// `unevaluatedItems`: elements no adjacent or in-place keyword evaluated.
+    pub(crate) unevaluated_items: Option<NodeId>,
     pub(crate) items: Items,
     /// Elements past a tuple (`additionalItems`; in 2020-12, `items` beside `prefixItems`).
     pub(crate) additional_items: Option<NodeId>,
@@ -174,6 +120,9 @@ pub(crate) struct SchemaNode {
     pub(crate) pattern: Option<Regex>,
     pub(crate) format: Option<Format>,
     pub(crate) reference: Option<NodeId>,
+    /// `$dynamicRef` (`$recursiveRef` in 2019-09): the static target, and the anchor name to look
+    /// up in the dynamic scope when the target declares it (`""`: `$recursiveAnchor`).
+    pub(crate) dynamic_ref: Option<(NodeId, Option<String>)>,
     pub(crate) all_of: Vec<NodeId>,
     pub(crate) any_of: Vec<NodeId>,
     pub(crate) one_of: Vec<NodeId>,
@@ -196,12 +145,16 @@ pub(crate) struct SchemaNode {
     /// Field names an object may carry under eventlake's closed-object rule: the union of
     /// `properties` over this node and its in-place applicators. `None`: no implicit closure.
     pub(crate) closed: Option<Box<[String]>>,
+    /// Name patterns an object may also carry under that rule (`patternProperties`).
+    pub(crate) closed_patterns: Box<[Regex]>,
 }
 
 impl SchemaNode {
-    fn new(pointer: String) -> Self {
+    fn new(doc: DocId, pointer: String, resource: ResourceId) -> Self {
         SchemaNode {
+            doc,
             pointer,
+            resource,
             always: None,
             types: ty::ANY,
             has_type: false,
@@ -211,6 +164,9 @@ impl SchemaNode {
             required_props: Vec::new(),
             required_undeclared: Vec::new(),
             additional: None,
+            pattern_properties: Vec::new(),
+            unevaluated_properties: None,
+            unevaluated_items: None,
             items: Items::None,
             additional_items: None,
             enum_values: None,
@@ -226,6 +182,7 @@ impl SchemaNode {
             pattern: None,
             format: None,
             reference: None,
+            dynamic_ref: None,
             all_of: Vec::new(),
             any_of: Vec::new(),
             one_of: Vec::new(),
@@ -241,6 +198,7 @@ impl SchemaNode {
             dependent_schemas: Vec::new(),
             description: None,
             closed: None,
+            closed_patterns: Box::new([]),
         }
     }
 
@@ -257,7 +215,13 @@ pub struct Schema {
     pub(crate) draft: Draft,
     pub(crate) nodes: Vec<SchemaNode>,
     pub(crate) options: CompileOptions,
-    pub(crate) document: J,
+    pub(crate) document: Arc<J>,
+    /// Names of the documents the nodes come from, by [`DocId`].
+    pub(crate) sources: Vec<String>,
+    /// Per resource: its `$dynamicAnchor`s (and `""` for `$recursiveAnchor`), compiled.
+    pub(crate) dynamic_anchors: Vec<Vec<(String, NodeId)>>,
+    /// Whether any `$dynamicRef`/`$recursiveRef` looks at the dynamic scope (only then is it kept).
+    pub(crate) dynamic: bool,
 }
 
 const ANNOTATIONS: &[&str] = &[
@@ -275,58 +239,97 @@ const ANNOTATIONS: &[&str] = &[
     "contentMediaType",
     "$defs",
     "definitions",
+    "$anchor",
+    "$dynamicAnchor",
+    "$recursiveAnchor",
+    "$vocabulary",
+    "contentSchema",
 ];
 
 impl Schema {
-    /// Compiles `document`; `source` names it in errors (usually the file path).
+    /// Compiles `document`; `source` names it in errors (usually the file path). Its `$ref`s may
+    /// reach its own subschemas and the bundled meta-schemas.
     pub fn compile(document: &J, source: &str, options: &CompileOptions) -> Result<Schema> {
-        let draft = match document.get("$schema") {
-            None => Draft::Draft2020,
-            Some(J::String(uri)) => match dialect_of(uri) {
-                Some(d) => d,
-                None => return Err(Error::UnsupportedDraft { file: source.into(), uri: uri.clone() }),
-            },
-            Some(_) if !document.is_object() => Draft::Draft2020,
-            Some(other) => {
-                return Err(Error::UnsupportedDraft { file: source.into(), uri: other.to_string() });
-            }
-        };
+        let mut resources = Resources::new();
+        let doc = resources.add(source, document.clone())?;
+        Schema::compile_in(&mut resources, doc, options)
+    }
+
+    /// Compiles document `doc` of `resources`; its `$ref`s may reach any document there.
+    pub fn compile_in(resources: &mut Resources, doc: DocId, options: &CompileOptions) -> Result<Schema> {
         let mut c = Compiler {
-            source,
+            res: resources,
             annotations: &options.annotation_keywords,
-            draft,
-            root: document,
             nodes: Vec::new(),
-            by_pointer: HashMap::new(),
+            by_location: HashMap::new(),
             pending_refs: Vec::new(),
+            doc,
         };
-        let root = c.compile(document, String::new())?;
+        let root = c.compile_at(&Location { doc, pointer: String::new() })?;
         debug_assert_eq!(root, 0);
-        while let Some((node, reference, at)) = c.pending_refs.pop() {
-            let target = c.resolve(&reference, &at)?;
-            c.nodes[node as usize].reference = Some(target);
+        c.link_refs()?;
+        let dynamic = c.nodes.iter().any(|n| matches!(n.dynamic_ref, Some((_, Some(_)))));
+        let mut dynamic_anchors = vec![Vec::new(); c.res.resources.len()];
+        if dynamic {
+            // Any resource the walk enters may be where a dynamic reference lands: compile the
+            // anchors of every resource that has nodes, until no new resource appears.
+            let mut done = 0;
+            loop {
+                let mut entered: Vec<ResourceId> = c.nodes.iter().map(|n| n.resource).collect();
+                entered.sort_unstable();
+                entered.dedup();
+                if entered.len() == done {
+                    break;
+                }
+                done = entered.len();
+                for r in entered {
+                    let anchors = c.res.resources[r as usize].dynamic_anchors.clone();
+                    let doc = c.res.resources[r as usize].doc;
+                    let mut compiled = Vec::with_capacity(anchors.len());
+                    for (name, pointer) in anchors {
+                        compiled.push((name, c.compile_at(&Location { doc, pointer })?));
+                    }
+                    dynamic_anchors[r as usize] = compiled;
+                }
+                c.link_refs()?;
+            }
         }
         let mut nodes = c.nodes;
-        compute_closure(&mut nodes);
+        let bundled: Vec<bool> = c.res.docs.iter().map(|d| d.bundled).collect();
+        compute_closure(&mut nodes, &bundled);
+        let sources: Vec<String> = c.res.docs.iter().map(|d| d.source.clone()).collect();
         if !options.allow_undeclared_fields {
             for n in &nodes {
                 let object_only = n.has_type && n.types & !ty::NULL == ty::OBJECT;
                 if let Some(names) = &n.closed
                     && object_only
+                    && n.closed_patterns.is_empty()
                     && let Some(missing) = n.required.iter().find(|r| names.binary_search(r).is_err())
                 {
                     return Err(Error::InvalidKeyword {
-                        file: source.into(),
+                        file: sources[n.doc as usize].clone(),
                         pointer: n.pointer.clone(),
                         keyword: "required".into(),
                         reason: format!(
-                            "{missing:?} is required but not declared in `properties`, so no event could be valid (objects are closed)"
+                            "{missing:?} is required but not declared in `properties`, so no event could be valid (objects are closed; `--allow-undeclared-fields` opens them)"
                         ),
                     });
                 }
             }
         }
-        Ok(Schema { source: source.into(), draft, nodes, options: options.clone(), document: document.clone() })
+        let document = c.res.docs[doc as usize].value.clone();
+        let root_resource = c.res.resource_of(&Location { doc, pointer: String::new() });
+        let draft = c.res.resources[root_resource as usize].draft;
+        Ok(Schema {
+            source: sources[doc as usize].clone(),
+            draft,
+            nodes,
+            options: options.clone(),
+            document,
+            sources,
+            dynamic_anchors,
+            dynamic,
+        })
     }
 
     /// The file or name this schema was compiled from.
@@ -347,35 +350,113 @@ impl Schema {
     pub(crate) fn node(&self, id: NodeId) -> &SchemaNode {
         &self.nodes[id as usize]
     }
+
+    /// The documents this schema's nodes come from.
+    pub fn documents(&self) -> impl Iterator<Item = DocId> + '_ {
+        let mut docs: Vec<DocId> = self.nodes.iter().map(|n| n.doc).collect();
+        docs.sort_unstable();
+        docs.dedup();
+        docs.into_iter()
+    }
+
+    /// The document node `id` comes from.
+    pub(crate) fn source_of(&self, id: NodeId) -> &str {
+        &self.sources[self.node(id).doc as usize]
+    }
 }
 
-struct Compiler<'a> {
-    source: &'a str,
-    annotations: &'a [String],
-    draft: Draft,
-    root: &'a J,
+/// How a reference keyword resolves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RefKind {
+    /// `$ref`.
+    Static,
+    /// `$dynamicRef`.
+    Dynamic,
+    /// `$recursiveRef`.
+    Recursive,
+}
+
+struct Compiler<'r> {
+    res: &'r mut Resources,
+    annotations: &'r [String],
     nodes: Vec<SchemaNode>,
-    by_pointer: HashMap<String, NodeId>,
-    pending_refs: Vec<(NodeId, String, String)>,
+    by_location: HashMap<Location, NodeId>,
+    /// (node, reference, where it is written, its resource, kind)
+    pending_refs: Vec<(NodeId, String, Location, ResourceId, RefKind)>,
+    /// The document being compiled.
+    doc: DocId,
 }
 
-impl<'a> Compiler<'a> {
+impl Compiler<'_> {
+    fn source(&self) -> &str {
+        &self.res.docs[self.doc as usize].source
+    }
+
     fn invalid(&self, pointer: &str, keyword: &str, reason: impl Into<String>) -> Error {
         Error::InvalidKeyword {
-            file: self.source.into(),
+            file: self.source().into(),
             pointer: pointer.into(),
             keyword: keyword.into(),
             reason: reason.into(),
         }
     }
 
-    fn compile(&mut self, value: &'a J, pointer: String) -> Result<NodeId> {
-        if let Some(&id) = self.by_pointer.get(&pointer) {
+    /// Compiles the subschema at `location` (once; later calls return the same node).
+    fn compile_at(&mut self, location: &Location) -> Result<NodeId> {
+        if let Some(&id) = self.by_location.get(location) {
             return Ok(id);
         }
+        let saved = std::mem::replace(&mut self.doc, location.doc);
+        let document = self.res.docs[location.doc as usize].value.clone();
+        let out = match document.pointer(&location.pointer) {
+            Some(value) => self.compile(value, location.pointer.clone()),
+            None => Err(self.invalid(&location.pointer, "$ref", "points to nothing")),
+        };
+        self.doc = saved;
+        out
+    }
+
+    /// Resolves every pending reference, compiling what they point to.
+    fn link_refs(&mut self) -> Result<()> {
+        while let Some((node, reference, at, from, kind)) = self.pending_refs.pop() {
+            let resolved = self.res.resolve(&reference, from, &at)?;
+            let target = self.compile_at(&resolved.location)?;
+            let declares = |name: &str| {
+                self.res.resources[resolved.resource as usize]
+                    .dynamic_anchors
+                    .iter()
+                    .any(|(n, p)| n == name && *p == resolved.location.pointer)
+            };
+            match kind {
+                RefKind::Static => self.nodes[node as usize].reference = Some(target),
+                RefKind::Dynamic => {
+                    // Dynamic only when the static target declares the anchor as `$dynamicAnchor`.
+                    let name =
+                        reference.rsplit_once('#').map(|(_, f)| f).filter(|f| !f.is_empty() && !f.starts_with('/'));
+                    let name = name.filter(|n| declares(n)).map(str::to_owned);
+                    self.nodes[node as usize].dynamic_ref = Some((target, name));
+                }
+                RefKind::Recursive => {
+                    let name = declares("").then(String::new);
+                    self.nodes[node as usize].dynamic_ref = Some((target, name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn compile(&mut self, value: &J, pointer: String) -> Result<NodeId> {
+        let location = Location { doc: self.doc, pointer: pointer.clone() };
+        if let Some(&id) = self.by_location.get(&location) {
+            return Ok(id);
+        }
+        let resource = self.res.resource_of(&location);
+        let draft = self.res.resources[resource as usize].draft;
+        let resource_root = self.res.resources[resource as usize].pointer == pointer
+            && self.res.resources[resource as usize].doc == self.doc;
         let id = self.nodes.len() as NodeId;
-        self.nodes.push(SchemaNode::new(pointer.clone()));
-        self.by_pointer.insert(pointer.clone(), id);
+        self.nodes.push(SchemaNode::new(self.doc, pointer.clone(), resource));
+        self.by_location.insert(location.clone(), id);
         let obj = match value {
             J::Bool(b) => {
                 self.nodes[id as usize].always = Some(*b);
@@ -386,21 +467,21 @@ impl<'a> Compiler<'a> {
                 return Err(self.invalid(&pointer, "schema", "a schema must be an object or a boolean"));
             }
         };
-        let mut node = SchemaNode::new(pointer.clone());
+        let mut node = SchemaNode::new(self.doc, pointer.clone(), resource);
         // draft-07: `$ref` overrides every sibling keyword.
-        let ref_only = self.draft.legacy() && obj.contains_key("$ref");
+        let ref_only = draft.legacy() && obj.contains_key("$ref");
         // draft-04: boolean exclusiveMinimum/exclusiveMaximum turn minimum/maximum exclusive.
         let mut exclusive_flags = (false, false);
         // 2020-12: `prefixItems` is the tuple and `items` beside it the schema of the rest.
         let mut prefix_items: Option<Vec<NodeId>> = None;
         for (key, v) in obj {
             let at = child(&pointer, key);
-            if !self.draft.has(key) {
+            if !draft.has(key) {
                 return Err(self.unsupported(&pointer, key));
             }
             if ref_only && key != "$ref" {
                 let annotation = ANNOTATIONS.contains(&key.as_str()) || self.annotations.iter().any(|a| a == key);
-                if !annotation && !is_keyword(key) {
+                if !annotation && !is_keyword(key) && key != draft.id_keyword() {
                     return Err(self.unsupported(&pointer, key));
                 }
                 continue;
@@ -434,7 +515,7 @@ impl<'a> Compiler<'a> {
                 "additionalProperties" => node.additional = Some(self.compile(v, at)?),
                 "items" => {
                     node.items = match v {
-                        J::Array(list) if self.draft != Draft::Draft2020 => {
+                        J::Array(list) if draft != Draft::Draft2020 => {
                             let mut ids = Vec::with_capacity(list.len());
                             for (i, s) in list.iter().enumerate() {
                                 ids.push(self.compile(s, child(&at, &i.to_string()))?);
@@ -471,7 +552,7 @@ impl<'a> Compiler<'a> {
                 "const" => node.const_value = Some(v.clone()),
                 "minimum" => node.minimum = Some(self.bound(v, &at, key)?),
                 "maximum" => node.maximum = Some(self.bound(v, &at, key)?),
-                "exclusiveMinimum" | "exclusiveMaximum" if self.draft == Draft::Draft4 => {
+                "exclusiveMinimum" | "exclusiveMaximum" if draft == Draft::Draft4 => {
                     let J::Bool(b) = v else {
                         return Err(self.invalid(&at, key, "must be a boolean in draft-04"));
                     };
@@ -498,23 +579,33 @@ impl<'a> Compiler<'a> {
                     let J::String(f) = v else {
                         return Err(self.invalid(&at, key, "must be a string"));
                     };
-                    node.format = match f.as_str() {
-                        "date-time" => Some(Format::DateTime),
-                        "date" => Some(Format::Date),
-                        "uuid" => Some(Format::Uuid),
-                        "email" => Some(Format::Email),
-                        _ => None,
-                    };
+                    // A format no validator can check (e.g. a team's own) is an annotation.
+                    node.format = Format::from_name(f);
                 }
-                "$ref" => {
+                "$ref" | "$dynamicRef" | "$recursiveRef" => {
                     let J::String(r) = v else {
                         return Err(self.invalid(&at, key, "must be a string"));
                     };
-                    if !r.starts_with('#') {
-                        return Err(Error::NonLocalRef { file: self.source.into(), pointer: at, reference: r.clone() });
-                    }
-                    self.pending_refs.push((id, r.clone(), at));
+                    let kind = match key.as_str() {
+                        "$ref" => RefKind::Static,
+                        "$dynamicRef" => RefKind::Dynamic,
+                        _ if r == "#" => RefKind::Recursive,
+                        _ => return Err(self.invalid(&at, key, "must be \"#\"")),
+                    };
+                    self.pending_refs.push((id, r.clone(), Location { doc: self.doc, pointer: at }, resource, kind));
                 }
+                "patternProperties" => {
+                    let J::Object(patterns) = v else {
+                        return Err(self.invalid(&at, key, "must be an object of schemas"));
+                    };
+                    for (pattern, sub) in patterns {
+                        let re = Regex::new(pattern).map_err(|e| self.invalid(&at, key, e.to_string()))?;
+                        let sid = self.compile(sub, child(&at, pattern))?;
+                        node.pattern_properties.push((re, sid));
+                    }
+                }
+                "unevaluatedProperties" => node.unevaluated_properties = Some(self.compile(v, at)?),
+                "unevaluatedItems" => node.unevaluated_items = Some(self.compile(v, at)?),
                 "allOf" | "anyOf" | "oneOf" => {
                     let J::Array(list) = v else {
                         return Err(self.invalid(&at, key, "must be a non-empty array of schemas"));
@@ -619,23 +710,23 @@ impl<'a> Compiler<'a> {
                 }
                 "self"
                     if pointer.is_empty()
-                        && self
-                            .root
+                        && self.res.docs[self.doc as usize]
+                            .value
                             .get("$schema")
                             .and_then(J::as_str)
-                            .is_some_and(|u| u.strip_suffix('#').unwrap_or(u) == IGLU_SELF_DESCRIBING) => {}
-                "$id" | "id" if key == "$id" || self.draft == Draft::Draft4 => {
-                    let nested_base = !pointer.is_empty() && v.as_str().is_some_and(|s| !s.starts_with('#'));
-                    if nested_base {
-                        return Err(self.invalid(
-                            &at,
-                            key,
-                            "a nested `$id` changes the base URI, which eventlake does not resolve",
-                        ));
+                            .is_some_and(is_self_describing) => {}
+                // Indexed with the document (crate::resources): they name this resource.
+                "$id" | "id" if key == draft.id_keyword() => {
+                    if !v.is_string() {
+                        return Err(self.invalid(&at, key, "must be a string"));
                     }
                 }
-                "$schema" if !pointer.is_empty() => {
-                    return Err(self.invalid(&at, key, "only allowed at the document root"));
+                "$schema" if !resource_root => {
+                    return Err(self.invalid(
+                        &at,
+                        key,
+                        "only allowed where a schema resource starts (the root or beside `$id`)",
+                    ));
                 }
                 k if ANNOTATIONS.contains(&k) || self.annotations.iter().any(|a| a == k) => {}
                 _ => return Err(self.unsupported(&pointer, key)),
@@ -682,7 +773,7 @@ impl<'a> Compiler<'a> {
             Some(known) => format!(" (did you mean `{known}`? A team's own keywords can be declared as annotations)"),
             None => " (a team's own keywords can be declared as annotations)".into(),
         };
-        Error::UnsupportedKeyword { file: self.source.into(), pointer: pointer.into(), keyword: keyword.into(), hint }
+        Error::UnsupportedKeyword { file: self.source().into(), pointer: pointer.into(), keyword: keyword.into(), hint }
     }
 
     fn types(&self, v: &J, at: &str) -> Result<u8> {
@@ -719,35 +810,6 @@ impl<'a> Compiler<'a> {
                 .ok_or_else(|| self.invalid(at, key, "must be a non-negative integer")),
             _ => Err(self.invalid(at, key, "must be a non-negative integer")),
         }
-    }
-
-    /// Resolves a local `$ref` to a node, compiling the target if needed.
-    fn resolve(&mut self, reference: &str, at: &str) -> Result<NodeId> {
-        let fragment = &reference[1..];
-        let decoded = percent_encoding::percent_decode_str(fragment).decode_utf8_lossy();
-        if !decoded.is_empty() && !decoded.starts_with('/') {
-            return Err(Error::NonLocalRef {
-                file: self.source.into(),
-                pointer: at.into(),
-                reference: reference.into(),
-            });
-        }
-        let unresolved =
-            || Error::UnresolvedRef { file: self.source.into(), pointer: at.into(), reference: reference.into() };
-        let mut target: &'a J = self.root;
-        let mut pointer = String::new();
-        if !decoded.is_empty() {
-            for token in decoded[1..].split('/') {
-                let token = token.replace("~1", "/").replace("~0", "~");
-                target = match target {
-                    J::Object(m) => m.get(&token).ok_or_else(unresolved)?,
-                    J::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)).ok_or_else(unresolved)?,
-                    _ => return Err(unresolved()),
-                };
-                pointer = child(&pointer, &token);
-            }
-        }
-        self.compile(target, pointer)
     }
 }
 
@@ -791,6 +853,11 @@ const KEYWORDS: &[&str] = &[
     "dependencies",
     "prefixItems",
     "additionalItems",
+    "patternProperties",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "$dynamicRef",
+    "$recursiveRef",
 ];
 
 fn is_keyword(key: &str) -> bool {
@@ -824,22 +891,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn child(pointer: &str, token: &str) -> String {
-    let mut s = String::with_capacity(pointer.len() + token.len() + 1);
-    s.push_str(pointer);
-    s.push('/');
-    push_pointer_token(&mut s, token);
-    s
-}
-
-/// Fills [`SchemaNode::closed`]: the property names declared across each node's in-place
-/// applicators (`$ref`, `allOf`, `anyOf`, `oneOf`), unless one of them sets
-/// `additionalProperties` explicitly or none declares `properties`.
-fn compute_closure(nodes: &mut [SchemaNode]) {
+/// Fills [`SchemaNode::closed`]: the property names (and name patterns) declared across each
+/// node's in-place applicators (`$ref`, `$dynamicRef`, `allOf`, `anyOf`, `oneOf`), unless one of
+/// them sets `additionalProperties` or `unevaluatedProperties`, or none declares `properties`.
+/// Bundled meta-schemas keep JSON Schema's open objects.
+fn compute_closure(nodes: &mut [SchemaNode], bundled: &[bool]) {
     for id in 0..nodes.len() {
+        if bundled.get(nodes[id].doc as usize).copied().unwrap_or(false) {
+            continue;
+        }
         let mut seen = BTreeSet::new();
         let mut stack = vec![id as NodeId];
         let mut names = BTreeSet::new();
+        let mut patterns = Vec::new();
         let mut declares = false;
         let mut explicit = false;
         while let Some(n) = stack.pop() {
@@ -847,15 +911,20 @@ fn compute_closure(nodes: &mut [SchemaNode]) {
                 continue;
             }
             let node = &nodes[n as usize];
-            declares |= node.declares_properties;
-            explicit |= node.additional.is_some();
+            declares |= node.declares_properties || !node.pattern_properties.is_empty();
+            explicit |= node.additional.is_some() || node.unevaluated_properties.is_some();
             names.extend(node.properties.iter().map(|(k, _)| k.clone()));
+            patterns.extend(node.pattern_properties.iter().map(|(re, _)| re.clone()));
             stack.extend(node.reference);
+            stack.extend(node.dynamic_ref.as_ref().map(|(target, _)| *target));
             stack.extend(&node.all_of);
             stack.extend(&node.any_of);
             stack.extend(&node.one_of);
         }
-        nodes[id].closed = (declares && !explicit).then(|| names.into_iter().collect());
+        if declares && !explicit {
+            nodes[id].closed = Some(names.into_iter().collect());
+            nodes[id].closed_patterns = patterns.into_boxed_slice();
+        }
     }
 }
 

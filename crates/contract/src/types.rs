@@ -10,6 +10,7 @@
 //! | `boolean`                           | `Boolean`                | `boolean`     |
 //! | `object` with `properties`          | `Struct`                 | `struct<..>`  |
 //! | `array` with `items`                | `List`                   | `array<..>`   |
+//! | `object` whose members are all one schema (`additionalProperties` or `patternProperties` as a schema map, no `properties`) | `Map<Utf8, ..>` | `map<string,..>` |
 //! | anything else (free-form object, mixed types, no `type`) | `Utf8` holding the JSON text | `string` |
 //!
 //! A type list with `null`, or a property that is not `required`, is nullable. Column and struct
@@ -35,6 +36,8 @@ pub enum ColumnType {
     Boolean,
     Struct(Vec<Column>),
     List(Box<ColumnType>),
+    /// An object used as a map: any field names, one value type.
+    Map(Box<ColumnType>),
     /// The value's JSON text, for values without one fixed shape.
     JsonText,
 }
@@ -64,6 +67,7 @@ impl ColumnType {
             ColumnType::Boolean => DataType::Boolean,
             ColumnType::Struct(cols) => DataType::Struct(cols.iter().map(Column::arrow_field).collect::<Fields>()),
             ColumnType::List(item) => DataType::List(Arc::new(Field::new("item", item.arrow(), true))),
+            ColumnType::Map(value) => DataType::Map(Arc::new(map_entries(value)), false),
         }
     }
 
@@ -81,8 +85,16 @@ impl ColumnType {
                 format!("struct<{}>", fields.join(","))
             }
             ColumnType::List(item) => format!("array<{}>", item.athena()),
+            ColumnType::Map(value) => format!("map<string,{}>", value.athena()),
         }
     }
+}
+
+/// The entries field of a map column: a non-null `key` string and a nullable `value`, named as
+/// Parquet's MAP layout names them, so a file read back has exactly the table's type.
+pub(crate) fn map_entries(value: &ColumnType) -> Field {
+    let fields = Fields::from(vec![Field::new("key", DataType::Utf8, false), Field::new("value", value.arrow(), true)]);
+    Field::new("key_value", DataType::Struct(fields), false)
 }
 
 impl Column {
@@ -96,7 +108,7 @@ impl Column {
 pub fn root_columns(schema: &Schema) -> Result<Vec<Column>> {
     let mut m = Mapper { schema, stack: Vec::new() };
     let shape = m.shape(0);
-    match m.object_columns(&shape, "")? {
+    match m.object_columns(&shape, 0)? {
         Some(cols) => Ok(cols),
         None => Err(m.unmappable("", "the event schema must be an object with `properties`")),
     }
@@ -109,6 +121,10 @@ struct Shape {
     properties: Vec<(String, NodeId)>,
     required: Vec<String>,
     items: Option<NodeId>,
+    /// Schemas of members by pattern and of the rest (`patternProperties`, `additionalProperties`).
+    member_schemas: Vec<NodeId>,
+    /// `additionalProperties: true`, or no `additionalProperties` under open objects.
+    open_members: bool,
     format: Option<Format>,
     constants: Vec<J>,
     description: Option<String>,
@@ -152,6 +168,14 @@ impl Mapper<'_> {
             if let Items::All(i) = node.items {
                 s.items.get_or_insert(i);
             }
+            s.member_schemas.extend(node.pattern_properties.iter().map(|(_, sub)| *sub));
+            if let Some(additional) = node.additional {
+                match self.schema.node(additional).always {
+                    Some(true) => s.open_members = true,
+                    Some(false) => {}
+                    None => s.member_schemas.push(additional),
+                }
+            }
             if node.format.is_some() {
                 s.format = node.format;
             }
@@ -172,7 +196,7 @@ impl Mapper<'_> {
     }
 
     /// Columns of an object shape; `None` when it declares no properties (a free-form object).
-    fn object_columns(&mut self, shape: &Shape, pointer: &str) -> Result<Option<Vec<Column>>> {
+    fn object_columns(&mut self, shape: &Shape, object: NodeId) -> Result<Option<Vec<Column>>> {
         if shape.properties.is_empty() {
             return Ok(None);
         }
@@ -182,9 +206,9 @@ impl Mapper<'_> {
             let lower = name.to_lowercase();
             if let Some(first) = seen.insert(lower.clone(), name.clone()) {
                 return Err(Error::ColumnCollision {
-                    file: self.schema.source().into(),
+                    file: self.schema.source_of(object).into(),
                     column: lower,
-                    names: format!("{first:?} and {name:?} at {pointer}/properties"),
+                    names: format!("{first:?} and {name:?} at {}/properties", self.schema.node(object).pointer),
                 });
             }
             let (ty, nullable_type, description) = self.column_type(*id)?;
@@ -208,7 +232,6 @@ impl Mapper<'_> {
 
     fn column_type_inner(&mut self, id: NodeId) -> Result<(ColumnType, bool, Option<String>)> {
         let shape = self.shape(id);
-        let pointer = self.schema.node(id).pointer.clone();
         let description = shape.description.clone();
         if !shape.alternatives.is_empty() && shape.types == ty::ANY {
             return self.alternatives_type(&shape.alternatives, description);
@@ -227,9 +250,9 @@ impl Mapper<'_> {
             ty::INTEGER => ColumnType::Int64,
             t if t == ty::NUMBER || t == ty::NUMBER | ty::INTEGER => ColumnType::Float64,
             ty::BOOLEAN => ColumnType::Boolean,
-            ty::OBJECT => match self.object_columns(&shape, &pointer)? {
+            ty::OBJECT => match self.object_columns(&shape, id)? {
                 Some(cols) => ColumnType::Struct(cols),
-                None => ColumnType::JsonText,
+                None => self.map_type(&shape)?,
             },
             ty::ARRAY => match shape.items {
                 Some(item) => {
@@ -242,6 +265,23 @@ impl Mapper<'_> {
             _ => ColumnType::JsonText,
         };
         Ok((ty, nullable, description))
+    }
+
+    /// An object without `properties`: a map when every member schema stores as one type.
+    fn map_type(&mut self, shape: &Shape) -> Result<ColumnType> {
+        if shape.open_members || shape.member_schemas.is_empty() {
+            return Ok(ColumnType::JsonText);
+        }
+        let mut value: Option<ColumnType> = None;
+        for &sub in &shape.member_schemas {
+            let (t, _, _) = self.column_type(sub)?;
+            match &value {
+                None => value = Some(t),
+                Some(prev) if *prev == t => {}
+                Some(_) => return Ok(ColumnType::JsonText),
+            }
+        }
+        Ok(value.map_or(ColumnType::JsonText, |v| ColumnType::Map(Box::new(v))))
     }
 
     /// `anyOf`/`oneOf`: one storage type if every alternative maps to it (or is `null`).
@@ -276,7 +316,7 @@ fn inferred_types(shape: &Shape) -> u8 {
     if shape.unconstrained {
         return ty::ANY;
     }
-    if !shape.properties.is_empty() {
+    if !shape.properties.is_empty() || !shape.member_schemas.is_empty() {
         return ty::OBJECT;
     }
     if shape.items.is_some() {
@@ -366,6 +406,40 @@ mod tests {
         let kinds: Vec<&ColumnType> = cols.iter().map(|c| &c.ty).collect();
         assert_eq!(kinds[8], &ColumnType::JsonText);
         assert_eq!(kinds[11], &ColumnType::JsonText);
+    }
+
+    /// Objects whose members all share one schema are maps; when the member schemas differ, or any
+    /// member may be anything, they stay JSON text.
+    #[test]
+    fn member_schemas_map_to_maps() {
+        let cols = columns(json!({
+            "type": "object",
+            "properties": {
+                "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                "scores": {"type": "object", "patternProperties": {"^s_": {"type": "integer"}}, "additionalProperties": false},
+                "both": {"patternProperties": {"^n_": {"type": "number"}}, "additionalProperties": {"type": "number"}},
+                "nested": {"type": "object", "additionalProperties": {"type": "object", "properties": {"x": {"type": "boolean"}}}},
+                "mixed": {"type": "object", "patternProperties": {"^i_": {"type": "integer"}}, "additionalProperties": {"type": "string"}},
+                "open": {"type": "object", "patternProperties": {"^i_": {"type": "integer"}}, "additionalProperties": true}
+            }
+        }));
+        let athena: Vec<String> = cols.iter().map(|c| format!("{} {}", c.name, c.ty.athena())).collect();
+        assert_eq!(
+            athena,
+            [
+                "tags map<string,string>",
+                "scores map<string,bigint>",
+                "both map<string,double>",
+                "nested map<string,struct<x:boolean>>",
+                "mixed string",
+                "open string"
+            ]
+        );
+        assert_eq!(cols[4].ty, ColumnType::JsonText);
+        assert_eq!(
+            cols[0].ty.arrow().to_string(),
+            r#"Map("key_value": non-null Struct("key": non-null Utf8, "value": Utf8), unsorted)"#
+        );
     }
 
     #[test]

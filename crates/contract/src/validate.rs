@@ -8,9 +8,9 @@ use std::fmt;
 use serde::Serialize;
 use serde_json::Value as J;
 
-use crate::format;
 use crate::json::{Kind, Value, push_pointer_token};
-use crate::schema::{Bound, Format, Items, NodeId, Schema, SchemaNode, ty};
+use crate::resources::ResourceId;
+use crate::schema::{Bound, Items, NodeId, Schema, SchemaNode, ty};
 
 /// Schema evaluation deeper than this (e.g. a `$ref` loop that consumes no input) is rejected.
 const MAX_EVAL_DEPTH: u32 = 512;
@@ -40,7 +40,7 @@ impl Schema {
             return Vec::new();
         }
         let mut errors = Vec::new();
-        let mut w = Walker { schema: self, path: Vec::new(), errors: Some(&mut errors), depth: 0 };
+        let mut w = Walker::new(self, Some(&mut errors), 0, Vec::new());
         w.node(0, value, false);
         if errors.is_empty() {
             // Both walks evaluate the same rules; keep the verdict honest even if they ever diverge.
@@ -55,8 +55,7 @@ impl Schema {
 
     /// Whether `value` is valid, without collecting errors.
     pub fn is_valid(&self, value: Value<'_>) -> bool {
-        let mut w = Walker { schema: self, path: Vec::new(), errors: None, depth: 0 };
-        w.node(0, value, false)
+        Walker::new(self, None, 0, Vec::new()).node(0, value, false)
     }
 
     /// Validates `value` against the subschema for property `name` of the root (used by callers
@@ -64,10 +63,7 @@ impl Schema {
     pub fn root_property_allows(&self, name: &str, value: Value<'_>) -> bool {
         let root = self.node(0);
         match root.property(name) {
-            Some(id) => {
-                let mut w = Walker { schema: self, path: Vec::new(), errors: None, depth: 0 };
-                w.node(id, value, false)
-            }
+            Some(id) => Walker::new(self, None, 0, Vec::new()).node(id, value, false),
             None => true,
         }
     }
@@ -85,9 +81,45 @@ struct Walker<'s, 'e, 'a> {
     /// `None`: fast mode, stop at the first failure.
     errors: Option<&'e mut Vec<ValidationError>>,
     depth: u32,
+    /// The dynamic scope: resources entered, outermost first (kept only for `$dynamicRef`).
+    scope: Vec<ResourceId>,
 }
 
-impl<'a> Walker<'_, '_, 'a> {
+impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
+    fn new(
+        schema: &'s Schema,
+        errors: Option<&'e mut Vec<ValidationError>>,
+        depth: u32,
+        scope: Vec<ResourceId>,
+    ) -> Self {
+        Walker { schema, path: Vec::new(), errors, depth, scope }
+    }
+
+    /// The dynamic scope for a nested walk (empty unless a dynamic reference needs it).
+    fn scope(&self) -> Vec<ResourceId> {
+        if self.schema.dynamic { self.scope.clone() } else { Vec::new() }
+    }
+
+    /// Enters `n`'s resource into the dynamic scope; returns whether to leave it afterwards.
+    fn enter(&mut self, n: &SchemaNode) -> bool {
+        let entered = self.schema.dynamic && self.scope.last() != Some(&n.resource);
+        if entered {
+            self.scope.push(n.resource);
+        }
+        entered
+    }
+
+    /// Where a `$dynamicRef` lands: the outermost resource in scope that declares its anchor,
+    /// else its static target.
+    fn dynamic_target(&self, target: NodeId, name: Option<&str>) -> NodeId {
+        let Some(name) = name else { return target };
+        for r in &self.scope {
+            if let Some((_, id)) = self.schema.dynamic_anchors[*r as usize].iter().find(|(n, _)| n == name) {
+                return *id;
+            }
+        }
+        target
+    }
     fn pointer(&self) -> String {
         let mut s = String::new();
         for seg in &self.path {
@@ -141,7 +173,11 @@ impl<'a> Walker<'_, '_, 'a> {
             return false;
         }
         self.depth += 1;
+        let entered = self.enter(n);
         let ok = self.node_body(n, v, in_place);
+        if entered {
+            self.scope.pop();
+        }
         self.depth -= 1;
         ok
     }
@@ -225,7 +261,7 @@ impl<'a> Walker<'_, '_, 'a> {
                     ));
                 }
                 if let Some(f) = n.format {
-                    check!(format_ok(f, s), "format", || format!("{} is not a valid {}", describe_value(v), f.name()));
+                    check!(f.is_valid(s), "format", || format!("{} is not a valid {}", describe_value(v), f.name()));
                 }
             }
             Kind::Array => {
@@ -300,8 +336,25 @@ impl<'a> Walker<'_, '_, 'a> {
                     {
                         found_required += 1;
                     }
-                    let verdict = declared.map(|i| n.properties[i].1).or(n.additional);
                     self.path.push(Seg::Key(key));
+                    let mut by_pattern = false;
+                    for (re, sub) in &n.pattern_properties {
+                        if re.is_match(key) {
+                            by_pattern = true;
+                            if !self.node(*sub, member, false) {
+                                ok = false;
+                                if self.errors.is_none() {
+                                    self.path.pop();
+                                    return false;
+                                }
+                            }
+                        }
+                    }
+                    let verdict = match declared {
+                        Some(i) => Some(n.properties[i].1),
+                        None if by_pattern => None,
+                        None => n.additional,
+                    };
                     if let Some(sub) = verdict {
                         if !self.node(sub, member, false) {
                             ok = false;
@@ -311,7 +364,10 @@ impl<'a> Walker<'_, '_, 'a> {
                             }
                         }
                     } else if let Some(names) = closed
+                        && !by_pattern
+                        && declared.is_none()
                         && names.binary_search_by(|x| x.as_str().cmp(key)).is_err()
+                        && !n.closed_patterns.iter().any(|re| re.is_match(key))
                     {
                         ok = false;
                         if self.fail("additionalProperties", || "field is not declared in the schema".into()) {
@@ -377,7 +433,7 @@ impl<'a> Walker<'_, '_, 'a> {
                 }
                 if let Some(sub) = n.property_names {
                     for (key, _) in v.members() {
-                        check!(name_allowed(self.schema, sub, key, self.depth), "propertyNames", || {
+                        check!(name_allowed(self.schema, sub, key, self.depth, self.scope()), "propertyNames", || {
                             format!("field name {key:?} does not match `propertyNames`")
                         });
                     }
@@ -391,6 +447,15 @@ impl<'a> Walker<'_, '_, 'a> {
             ok = false;
             if self.errors.is_none() {
                 return false;
+            }
+        }
+        if let Some((target, name)) = &n.dynamic_ref {
+            let target = self.dynamic_target(*target, name.as_deref());
+            if !self.node(target, v, true) {
+                ok = false;
+                if self.errors.is_none() {
+                    return false;
+                }
             }
         }
         for &sub in &n.all_of {
@@ -443,13 +508,134 @@ impl<'a> Walker<'_, '_, 'a> {
                 }
             }
         }
+        if n.unevaluated_properties.is_some() || n.unevaluated_items.is_some() {
+            ok &= self.unevaluated(n, v);
+        }
         ok
+    }
+
+    /// `unevaluatedProperties`/`unevaluatedItems`: the members or elements that neither `n`'s own
+    /// keywords nor its passing in-place applicators evaluated must satisfy the keyword's schema.
+    /// The annotation walk runs only for schemas that use these keywords.
+    fn unevaluated(&mut self, n: &SchemaNode, v: Value<'a>) -> bool {
+        let (sub, keyword, message) = match v.kind() {
+            Kind::Object => match n.unevaluated_properties {
+                Some(sub) => (sub, "unevaluatedProperties", "field is not evaluated by any subschema"),
+                None => return true,
+            },
+            Kind::Array => match n.unevaluated_items {
+                Some(sub) => (sub, "unevaluatedItems", "item is not evaluated by any subschema"),
+                None => return true,
+            },
+            _ => return true,
+        };
+        let mut marks = vec![false; v.len()];
+        self.evaluated_by(n, v, &mut marks, false);
+        let forbidden = self.schema.node(sub).always == Some(false);
+        let mut ok = true;
+        let children: Vec<(Seg<'a>, Value<'a>)> = if v.kind() == Kind::Object {
+            v.members().map(|(k, m)| (Seg::Key(k), m)).collect()
+        } else {
+            v.elements().enumerate().map(|(i, e)| (Seg::Index(i), e)).collect()
+        };
+        for ((seg, child), done) in children.into_iter().zip(marks) {
+            if done {
+                continue;
+            }
+            self.path.push(seg);
+            let good = if forbidden {
+                self.fail(keyword, || message.into());
+                false
+            } else {
+                self.node(sub, child, false)
+            };
+            self.path.pop();
+            if !good {
+                ok = false;
+                if self.errors.is_none() {
+                    return false;
+                }
+            }
+        }
+        ok
+    }
+
+    /// Marks the members (of an object) or elements (of an array) `n` evaluates: its own keywords,
+    /// then the in-place applicators that pass. `nested`: whether `n`'s own `unevaluated*` counts
+    /// (it does for subschemas, not for the node asking).
+    fn evaluated_by(&mut self, n: &SchemaNode, v: Value<'a>, marks: &mut [bool], nested: bool) {
+        match v.kind() {
+            Kind::Object => {
+                if n.additional.is_some() || (nested && n.unevaluated_properties.is_some()) {
+                    marks.fill(true);
+                    return;
+                }
+                for ((key, _), mark) in v.members().zip(marks.iter_mut()) {
+                    if n.property(key).is_some() || n.pattern_properties.iter().any(|(re, _)| re.is_match(key)) {
+                        *mark = true;
+                    }
+                }
+            }
+            Kind::Array => {
+                let all = match &n.items {
+                    Items::All(_) => true,
+                    Items::Tuple(list) => {
+                        marks.iter_mut().take(list.len()).for_each(|m| *m = true);
+                        n.additional_items.is_some()
+                    }
+                    Items::None => false,
+                };
+                if all || (nested && n.unevaluated_items.is_some()) {
+                    marks.fill(true);
+                    return;
+                }
+                if let Some((sub, _, _)) = n.contains {
+                    for (e, mark) in v.elements().zip(marks.iter_mut()) {
+                        if !*mark && self.probe(sub, e) {
+                            *mark = true;
+                        }
+                    }
+                }
+            }
+            _ => return,
+        }
+        // In-place applicators whose annotations count when they pass.
+        let mut candidates: Vec<NodeId> = Vec::new();
+        candidates.extend(n.reference);
+        if let Some((target, name)) = &n.dynamic_ref {
+            candidates.push(self.dynamic_target(*target, name.as_deref()));
+        }
+        candidates.extend(n.all_of.iter().chain(&n.any_of).chain(&n.one_of));
+        if let Some((cond, then, otherwise)) = n.if_then_else {
+            if self.probe(cond, v) {
+                candidates.push(cond);
+                candidates.extend(then);
+            } else {
+                candidates.extend(otherwise);
+            }
+        }
+        for (trigger, sub) in &n.dependent_schemas {
+            if v.get(trigger).is_some() {
+                candidates.push(*sub);
+            }
+        }
+        let passing: Vec<NodeId> = candidates.into_iter().filter(|&sub| self.probe(sub, v)).collect();
+        for sub in passing {
+            let node = self.schema.node(sub);
+            if node.always.is_some() {
+                continue;
+            }
+            let entered = self.enter(node);
+            self.evaluated_by(node, v, marks, true);
+            if entered {
+                self.scope.pop();
+            }
+        }
     }
 
     /// Evaluates a branch in fast mode, whatever mode this walk is in.
     fn probe(&mut self, id: NodeId, v: Value<'a>) -> bool {
-        let mut w = Walker { schema: self.schema, path: Vec::new(), errors: None, depth: self.depth };
-        w.node(id, v, true)
+        Walker::new(self.schema, None, self.depth, self.scope()).node(id, v, true)
     }
 
     /// The first error of each failed branch, for the anyOf/oneOf message.
@@ -460,8 +646,8 @@ impl<'a> Walker<'_, '_, 'a> {
         let mut parts = Vec::new();
         for (i, &b) in branches.iter().enumerate() {
             let mut errs = Vec::new();
-            let mut w =
-                Walker { schema: self.schema, path: self.path.clone(), errors: Some(&mut errs), depth: self.depth };
+            let mut w = Walker::new(self.schema, Some(&mut errs), self.depth, self.scope());
+            w.path = self.path.clone();
             w.node(b, v, true);
             if let Some(e) = errs.first() {
                 parts.push(format!("#{i}: {e}"));
@@ -498,11 +684,11 @@ fn all_unique(v: Value<'_>) -> bool {
 }
 
 /// Whether a field name satisfies the `propertyNames` schema `sub` (names are strings).
-fn name_allowed(schema: &Schema, sub: NodeId, name: &str, depth: u32) -> bool {
+fn name_allowed(schema: &Schema, sub: NodeId, name: &str, depth: u32, scope: Vec<ResourceId>) -> bool {
     let mut tape = crate::json::Tape::default();
     let Ok(text) = serde_json::to_vec(name) else { return false };
     match tape.parse(&text) {
-        Ok(value) => Walker { schema, path: Vec::new(), errors: None, depth }.node(sub, value, true),
+        Ok(value) => Walker::new(schema, None, depth, scope).node(sub, value, true),
         Err(_) => false,
     }
 }
@@ -520,15 +706,6 @@ fn type_matches(types: u8, kind: Kind) -> bool {
         Kind::Object => ty::OBJECT,
     };
     types & bit != 0
-}
-
-fn format_ok(f: Format, s: &str) -> bool {
-    match f {
-        Format::DateTime => format::parse_date_time(s).is_some(),
-        Format::Date => format::parse_date(s).is_some(),
-        Format::Uuid => format::is_uuid(s),
-        Format::Email => format::is_email(s),
-    }
 }
 
 fn cmp_num(v: Value<'_>, b: Bound) -> Option<std::cmp::Ordering> {

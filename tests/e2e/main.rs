@@ -52,5 +52,6 @@ mod rerun;
 mod schedules;
 mod setup;
 mod silver;
+mod sources;
 mod storage;
 mod support;

@@ -280,11 +280,12 @@ impl Acceptor {
         }
         let created_micros = match v.get(&env.created_at) {
             None => return Err(envelope(format!("{} is missing", env.created_at), &env.created_at)),
-            Some(c) => created_micros(c).ok_or_else(|| {
+            Some(c) => env.time.micros(c).ok_or_else(|| {
                 envelope(
                     format!(
-                        "{} must be Unix seconds (integer or float), got {}",
+                        "{} must be {}, got {}",
                         env.created_at,
+                        env.time.describe(),
                         c.raw().chars().take(40).collect::<String>()
                     ),
                     &env.created_at,
@@ -376,15 +377,6 @@ fn fill_row(
 }
 
 /// `created_at` (integer or float Unix seconds) in microseconds.
-fn created_micros(v: Value<'_>) -> Option<i64> {
-    if let Some(secs) = v.as_i64() {
-        return secs.checked_mul(1_000_000);
-    }
-    let f = v.as_f64()?;
-    let micros = (f * 1_000_000.0).round();
-    (micros.is_finite() && micros.abs() < 9.0e18).then_some(micros as i64)
-}
-
 fn micros_text(micros: i64) -> String {
     chrono::DateTime::from_timestamp_micros(micros)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())

@@ -35,6 +35,7 @@
 pub mod accept;
 pub mod dialect;
 pub mod error;
+pub mod event_time;
 pub mod format;
 pub mod json;
 pub mod records;
@@ -47,6 +48,7 @@ pub mod validate;
 
 pub use accept::{Acceptor, Reason, Rejection};
 pub use error::{Error, Result};
+pub use event_time::TimeFormat;
 pub use registry::{Envelope, EventSchema, EventTable, Registry, RegistryOptions};
 pub use resources::Resources;
 pub use schema::{CompileOptions, Schema};

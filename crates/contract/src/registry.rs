@@ -10,6 +10,7 @@ use serde_json::Value as J;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::event_time::TimeFormat;
 use crate::resources::{DocId, Resources};
 use crate::schema::{CompileOptions, Schema};
 use crate::types::{Column, ColumnType, root_columns};
@@ -21,13 +22,20 @@ pub struct Envelope {
     pub id: String,
     /// The event name, `type:subtype[:...]` (default `event_name`).
     pub name: String,
-    /// Creation time in Unix seconds, integer or float (default `created_at`).
+    /// Creation time (default `created_at`), spelled as `time` says.
     pub created_at: String,
+    /// How `created_at` spells the time (default Unix seconds, integer or float).
+    pub time: TimeFormat,
 }
 
 impl Default for Envelope {
     fn default() -> Self {
-        Envelope { id: "event_uuid".into(), name: "event_name".into(), created_at: "created_at".into() }
+        Envelope {
+            id: "event_uuid".into(),
+            name: "event_name".into(),
+            created_at: "created_at".into(),
+            time: TimeFormat::default(),
+        }
     }
 }
 
@@ -165,6 +173,10 @@ impl Registry {
             options.envelope.name,
             options.envelope.created_at
         ));
+        // Hashed only when not the default, so registries that predate time formats keep theirs.
+        if options.envelope.time != TimeFormat::default() {
+            hasher.update(format!("time={}\0", options.envelope.time));
+        }
         // Every file is a document `$ref` can reach; those that name an event are event schemas,
         // the others must be referenced by one (shared definitions).
         let mut resources = Resources::new();
@@ -265,18 +277,14 @@ fn compile_event(file: &str, doc: DocId, resources: &mut Resources, options: &Re
                 reason: format!("envelope field {field:?} is not declared"),
             });
         };
-        let ok = if field == &env.created_at {
-            matches!(col.ty, ColumnType::Int64 | ColumnType::Float64)
-        } else {
-            col.ty == ColumnType::Utf8
-        };
+        let ok = if field == &env.created_at { env.time.fits(&col.ty) } else { col.ty == ColumnType::Utf8 };
         if !ok {
             return Err(Error::Unmappable {
                 file: file.into(),
                 pointer: format!("/properties/{field}"),
                 reason: format!(
                     "envelope field {field:?} must be {}",
-                    if field == &env.created_at { "an integer or number" } else { "a string" }
+                    if field == &env.created_at { env.time.describe() } else { "a string".into() }
                 ),
             });
         }

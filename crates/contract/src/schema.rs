@@ -98,17 +98,11 @@ pub(crate) struct SchemaNode {
     /// Required names that `properties` does not declare on this node.
     pub(crate) required_undeclared: Vec<String>,
     pub(crate) additional: Option<NodeId>,
-    /// `patternProperties`: members whose name matches apply the schema (and escape `additional`).
-    pub(crate) pattern_properties: Vec<(Regex, NodeId)>,
-    /// `unevaluatedProperties`: members no adjacent or in-place keyword evaluated.
-    pub(crate) unevaluated_properties: Option<NodeId>,
-    /// `unevaluatedItems`: elements no adjacent or in-place keyword evaluated.
-    pub(crate) unevaluated_items: Option<NodeId>,
     pub(crate) items: Items,
     /// Elements past a tuple (`additionalItems`; in 2020-12, `items` beside `prefixItems`).
     pub(crate) additional_items: Option<NodeId>,
     pub(crate) enum_values: Option<Vec<J>>,
-    pub(crate) const_value: Option<J>,
+    pub(crate) const_value: Option<Box<J>>,
     pub(crate) minimum: Option<Bound>,
     pub(crate) maximum: Option<Bound>,
     pub(crate) exclusive_minimum: Option<Bound>,
@@ -120,12 +114,35 @@ pub(crate) struct SchemaNode {
     pub(crate) pattern: Option<Regex>,
     pub(crate) format: Option<Format>,
     pub(crate) reference: Option<NodeId>,
-    /// `$dynamicRef` (`$recursiveRef` in 2019-09): the static target, and the anchor name to look
-    /// up in the dynamic scope when the target declares it (`""`: `$recursiveAnchor`).
-    pub(crate) dynamic_ref: Option<(NodeId, Option<String>)>,
     pub(crate) all_of: Vec<NodeId>,
     pub(crate) any_of: Vec<NodeId>,
     pub(crate) one_of: Vec<NodeId>,
+    /// Field names an object may carry under eventlake's closed-object rule: the union of
+    /// `properties` over this node and its in-place applicators. `None`: no implicit closure.
+    pub(crate) closed: Option<Box<[String]>>,
+    /// Name patterns an object may also carry under that rule (`patternProperties`).
+    pub(crate) closed_patterns: Box<[Regex]>,
+    /// Whether any in-place applicator is set (`$ref`, `$dynamicRef`, `allOf`, `anyOf`, `oneOf`,
+    /// `not`, `if`, `unevaluated*`): the validator skips them all with one test.
+    pub(crate) applicators: bool,
+    /// Whether `minProperties`, `maxProperties`, `dependent*` or `propertyNames` is set.
+    pub(crate) object_extras: bool,
+    /// Keywords most nodes lack, kept apart so the hot fields of a node stay close together.
+    pub(crate) more: Box<MoreKeywords>,
+}
+
+/// The less common keywords of a [`SchemaNode`].
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MoreKeywords {
+    /// `patternProperties`: members whose name matches apply the schema (and escape `additional`).
+    pub(crate) pattern_properties: Vec<(Regex, NodeId)>,
+    /// `unevaluatedProperties`: members no adjacent or in-place keyword evaluated.
+    pub(crate) unevaluated_properties: Option<NodeId>,
+    /// `unevaluatedItems`: elements no adjacent or in-place keyword evaluated.
+    pub(crate) unevaluated_items: Option<NodeId>,
+    /// `$dynamicRef` (`$recursiveRef` in 2019-09): the static target, and the anchor name to look
+    /// up in the dynamic scope when the target declares it (`""`: `$recursiveAnchor`).
+    pub(crate) dynamic_ref: Option<(NodeId, Option<String>)>,
     pub(crate) multiple_of: Option<f64>,
     pub(crate) min_properties: Option<u64>,
     pub(crate) max_properties: Option<u64>,
@@ -142,11 +159,6 @@ pub(crate) struct SchemaNode {
     /// `dependentSchemas` (and draft-07 `dependencies` with a schema).
     pub(crate) dependent_schemas: Vec<(String, NodeId)>,
     pub(crate) description: Option<String>,
-    /// Field names an object may carry under eventlake's closed-object rule: the union of
-    /// `properties` over this node and its in-place applicators. `None`: no implicit closure.
-    pub(crate) closed: Option<Box<[String]>>,
-    /// Name patterns an object may also carry under that rule (`patternProperties`).
-    pub(crate) closed_patterns: Box<[Regex]>,
 }
 
 impl SchemaNode {
@@ -164,9 +176,6 @@ impl SchemaNode {
             required_props: Vec::new(),
             required_undeclared: Vec::new(),
             additional: None,
-            pattern_properties: Vec::new(),
-            unevaluated_properties: None,
-            unevaluated_items: None,
             items: Items::None,
             additional_items: None,
             enum_values: None,
@@ -182,23 +191,14 @@ impl SchemaNode {
             pattern: None,
             format: None,
             reference: None,
-            dynamic_ref: None,
             all_of: Vec::new(),
             any_of: Vec::new(),
             one_of: Vec::new(),
-            multiple_of: None,
-            min_properties: None,
-            max_properties: None,
-            unique_items: false,
-            not: None,
-            if_then_else: None,
-            contains: None,
-            property_names: None,
-            dependent_required: Vec::new(),
-            dependent_schemas: Vec::new(),
-            description: None,
             closed: None,
             closed_patterns: Box::new([]),
+            more: Box::default(),
+            applicators: false,
+            object_extras: false,
         }
     }
 
@@ -268,7 +268,7 @@ impl Schema {
         let root = c.compile_at(&Location { doc, pointer: String::new() })?;
         debug_assert_eq!(root, 0);
         c.link_refs()?;
-        let dynamic = c.nodes.iter().any(|n| matches!(n.dynamic_ref, Some((_, Some(_)))));
+        let dynamic = c.nodes.iter().any(|n| matches!(n.more.dynamic_ref, Some((_, Some(_)))));
         let mut dynamic_anchors = vec![Vec::new(); c.res.resources.len()];
         if dynamic {
             // Any resource the walk enters may be where a dynamic reference lands: compile the
@@ -297,6 +297,22 @@ impl Schema {
         let mut nodes = c.nodes;
         let bundled: Vec<bool> = c.res.docs.iter().map(|d| d.bundled).collect();
         compute_closure(&mut nodes, &bundled);
+        for n in &mut nodes {
+            n.applicators = n.reference.is_some()
+                || n.more.dynamic_ref.is_some()
+                || !n.all_of.is_empty()
+                || !n.any_of.is_empty()
+                || !n.one_of.is_empty()
+                || n.more.not.is_some()
+                || n.more.if_then_else.is_some()
+                || n.more.unevaluated_properties.is_some()
+                || n.more.unevaluated_items.is_some();
+            n.object_extras = n.more.min_properties.is_some()
+                || n.more.max_properties.is_some()
+                || !n.more.dependent_required.is_empty()
+                || !n.more.dependent_schemas.is_empty()
+                || n.more.property_names.is_some();
+        }
         let sources: Vec<String> = c.res.docs.iter().map(|d| d.source.clone()).collect();
         if !options.allow_undeclared_fields {
             for n in &nodes {
@@ -434,11 +450,11 @@ impl Compiler<'_> {
                     let name =
                         reference.rsplit_once('#').map(|(_, f)| f).filter(|f| !f.is_empty() && !f.starts_with('/'));
                     let name = name.filter(|n| declares(n)).map(str::to_owned);
-                    self.nodes[node as usize].dynamic_ref = Some((target, name));
+                    self.nodes[node as usize].more.dynamic_ref = Some((target, name));
                 }
                 RefKind::Recursive => {
                     let name = declares("").then(String::new);
-                    self.nodes[node as usize].dynamic_ref = Some((target, name));
+                    self.nodes[node as usize].more.dynamic_ref = Some((target, name));
                 }
             }
         }
@@ -549,7 +565,7 @@ impl Compiler<'_> {
                     };
                     node.enum_values = Some(list.clone());
                 }
-                "const" => node.const_value = Some(v.clone()),
+                "const" => node.const_value = Some(Box::new(v.clone())),
                 "minimum" => node.minimum = Some(self.bound(v, &at, key)?),
                 "maximum" => node.maximum = Some(self.bound(v, &at, key)?),
                 "exclusiveMinimum" | "exclusiveMaximum" if draft == Draft::Draft4 => {
@@ -601,11 +617,11 @@ impl Compiler<'_> {
                     for (pattern, sub) in patterns {
                         let re = Regex::new(pattern).map_err(|e| self.invalid(&at, key, e.to_string()))?;
                         let sid = self.compile(sub, child(&at, pattern))?;
-                        node.pattern_properties.push((re, sid));
+                        node.more.pattern_properties.push((re, sid));
                     }
                 }
-                "unevaluatedProperties" => node.unevaluated_properties = Some(self.compile(v, at)?),
-                "unevaluatedItems" => node.unevaluated_items = Some(self.compile(v, at)?),
+                "unevaluatedProperties" => node.more.unevaluated_properties = Some(self.compile(v, at)?),
+                "unevaluatedItems" => node.more.unevaluated_items = Some(self.compile(v, at)?),
                 "allOf" | "anyOf" | "oneOf" => {
                     let J::Array(list) = v else {
                         return Err(self.invalid(&at, key, "must be a non-empty array of schemas"));
@@ -625,18 +641,18 @@ impl Compiler<'_> {
                 }
                 "multipleOf" => {
                     let m = v.as_f64().filter(|m| *m > 0.0 && m.is_finite());
-                    node.multiple_of = Some(m.ok_or_else(|| self.invalid(&at, key, "must be a number above 0"))?);
+                    node.more.multiple_of = Some(m.ok_or_else(|| self.invalid(&at, key, "must be a number above 0"))?);
                 }
-                "minProperties" => node.min_properties = Some(self.count(v, &at, key)?),
-                "maxProperties" => node.max_properties = Some(self.count(v, &at, key)?),
+                "minProperties" => node.more.min_properties = Some(self.count(v, &at, key)?),
+                "maxProperties" => node.more.max_properties = Some(self.count(v, &at, key)?),
                 "uniqueItems" => {
                     let J::Bool(b) = v else {
                         return Err(self.invalid(&at, key, "must be a boolean"));
                     };
-                    node.unique_items = *b;
+                    node.more.unique_items = *b;
                 }
-                "not" => node.not = Some(self.compile(v, at)?),
-                "propertyNames" => node.property_names = Some(self.compile(v, at)?),
+                "not" => node.more.not = Some(self.compile(v, at)?),
+                "propertyNames" => node.more.property_names = Some(self.compile(v, at)?),
                 "if" => {
                     let cond = self.compile(v, at)?;
                     let branch = |c: &mut Self, name: &str| -> Result<Option<NodeId>> {
@@ -644,7 +660,7 @@ impl Compiler<'_> {
                     };
                     let then = branch(self, "then")?;
                     let otherwise = branch(self, "else")?;
-                    node.if_then_else = Some((cond, then, otherwise));
+                    node.more.if_then_else = Some((cond, then, otherwise));
                 }
                 // Without `if` they mean nothing; with it they are compiled there.
                 "then" | "else" => {
@@ -654,20 +670,20 @@ impl Compiler<'_> {
                 }
                 "contains" => {
                     let sub = self.compile(v, at)?;
-                    let (min, max) = node.contains.map_or((1, None), |(_, min, max)| (min, max));
-                    node.contains = Some((sub, min, max));
+                    let (min, max) = node.more.contains.map_or((1, None), |(_, min, max)| (min, max));
+                    node.more.contains = Some((sub, min, max));
                 }
                 "minContains" | "maxContains" => {
                     let n = self.count(v, &at, key)?;
-                    let (sub, min, max) = node.contains.unwrap_or((NodeId::MAX, 1, None));
-                    node.contains = Some(if key == "minContains" { (sub, n, max) } else { (sub, min, Some(n)) });
+                    let (sub, min, max) = node.more.contains.unwrap_or((NodeId::MAX, 1, None));
+                    node.more.contains = Some(if key == "minContains" { (sub, n, max) } else { (sub, min, Some(n)) });
                 }
                 "dependentRequired" => {
                     let J::Object(deps) = v else {
                         return Err(self.invalid(&at, key, "must be an object of string arrays"));
                     };
                     for (name, list) in deps {
-                        node.dependent_required.push((name.clone(), self.names(list, &child(&at, name), key)?));
+                        node.more.dependent_required.push((name.clone(), self.names(list, &child(&at, name), key)?));
                     }
                 }
                 "dependentSchemas" => {
@@ -676,7 +692,7 @@ impl Compiler<'_> {
                     };
                     for (name, sub) in deps {
                         let sid = self.compile(sub, child(&at, name))?;
-                        node.dependent_schemas.push((name.clone(), sid));
+                        node.more.dependent_schemas.push((name.clone(), sid));
                     }
                 }
                 "dependencies" => {
@@ -686,10 +702,12 @@ impl Compiler<'_> {
                     for (name, dep) in deps {
                         let at = child(&at, name);
                         match dep {
-                            J::Array(_) => node.dependent_required.push((name.clone(), self.names(dep, &at, key)?)),
+                            J::Array(_) => {
+                                node.more.dependent_required.push((name.clone(), self.names(dep, &at, key)?))
+                            }
                             _ => {
                                 let sid = self.compile(dep, at)?;
-                                node.dependent_schemas.push((name.clone(), sid));
+                                node.more.dependent_schemas.push((name.clone(), sid));
                             }
                         }
                     }
@@ -705,7 +723,7 @@ impl Compiler<'_> {
                 }
                 "description" => {
                     if let J::String(d) = v {
-                        node.description = Some(d.clone());
+                        node.more.description = Some(d.clone());
                     }
                 }
                 "self"
@@ -748,8 +766,8 @@ impl Compiler<'_> {
             node.exclusive_maximum = node.maximum.take();
         }
         // `minContains`/`maxContains` without `contains` constrain nothing.
-        if node.contains.is_some_and(|(sub, _, _)| sub == NodeId::MAX) {
-            node.contains = None;
+        if node.more.contains.is_some_and(|(sub, _, _)| sub == NodeId::MAX) {
+            node.more.contains = None;
         }
         let reference = self.nodes[id as usize].reference;
         node.reference = reference;
@@ -911,12 +929,12 @@ fn compute_closure(nodes: &mut [SchemaNode], bundled: &[bool]) {
                 continue;
             }
             let node = &nodes[n as usize];
-            declares |= node.declares_properties || !node.pattern_properties.is_empty();
-            explicit |= node.additional.is_some() || node.unevaluated_properties.is_some();
+            declares |= node.declares_properties || !node.more.pattern_properties.is_empty();
+            explicit |= node.additional.is_some() || node.more.unevaluated_properties.is_some();
             names.extend(node.properties.iter().map(|(k, _)| k.clone()));
-            patterns.extend(node.pattern_properties.iter().map(|(re, _)| re.clone()));
+            patterns.extend(node.more.pattern_properties.iter().map(|(re, _)| re.clone()));
             stack.extend(node.reference);
-            stack.extend(node.dynamic_ref.as_ref().map(|(target, _)| *target));
+            stack.extend(node.more.dynamic_ref.as_ref().map(|(target, _)| *target));
             stack.extend(&node.all_of);
             stack.extend(&node.any_of);
             stack.extend(&node.one_of);

@@ -168,7 +168,7 @@ impl Mapper<'_> {
             if let Items::All(i) = node.items {
                 s.items.get_or_insert(i);
             }
-            s.member_schemas.extend(node.pattern_properties.iter().map(|(_, sub)| *sub));
+            s.member_schemas.extend(node.more.pattern_properties.iter().map(|(_, sub)| *sub));
             if let Some(additional) = node.additional {
                 match self.schema.node(additional).always {
                     Some(true) => s.open_members = true,
@@ -180,15 +180,16 @@ impl Mapper<'_> {
                 s.format = node.format;
             }
             if let Some(c) = &node.const_value {
-                s.constants.push(c.clone());
+                s.constants.push(J::clone(c));
             }
             if let Some(e) = &node.enum_values {
                 s.constants.extend(e.iter().cloned());
             }
             if s.description.is_none() {
-                s.description.clone_from(&node.description);
+                s.description.clone_from(&node.more.description);
             }
             todo.extend(node.reference);
+            todo.extend(node.more.dynamic_ref.as_ref().map(|(target, _)| *target));
             todo.extend(node.all_of.iter().rev());
             s.alternatives.extend(node.any_of.iter().chain(&node.one_of));
         }

@@ -15,6 +15,9 @@ use crate::schema::{Bound, Items, NodeId, Schema, SchemaNode, ty};
 /// Schema evaluation deeper than this (e.g. a `$ref` loop that consumes no input) is rejected.
 const MAX_EVAL_DEPTH: u32 = 512;
 
+/// Errors kept per record: a huge invalid instance must not build a huge quarantine line.
+pub const MAX_ERRORS: usize = 100;
+
 /// One reason a record does not satisfy its schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ValidationError {
@@ -42,6 +45,13 @@ impl Schema {
         let mut errors = Vec::new();
         let mut w = Walker::new(self, Some(&mut errors), 0, Vec::new());
         w.node(0, value, false);
+        if errors.len() >= MAX_ERRORS {
+            errors.push(ValidationError {
+                pointer: String::new(),
+                keyword: "schema",
+                message: format!("errors after the first {MAX_ERRORS} are not listed"),
+            });
+        }
         if errors.is_empty() {
             // Both walks evaluate the same rules; keep the verdict honest even if they ever diverge.
             errors.push(ValidationError {
@@ -132,32 +142,39 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
         s
     }
 
-    /// Records a failure; returns `true` when the walk should stop (fast mode).
+    /// Whether the walk should stop at a failure: in fast mode, or once [`MAX_ERRORS`] are kept.
+    fn stop(&self) -> bool {
+        self.errors.as_ref().is_none_or(|errors| errors.len() >= MAX_ERRORS)
+    }
+
+    /// Records a failure; returns `true` when the walk should stop.
+    #[cold]
+    #[inline(never)]
     fn fail(&mut self, keyword: &'static str, message: impl FnOnce() -> String) -> bool {
-        let pointer = if self.errors.is_some() { self.pointer() } else { String::new() };
-        match &mut self.errors {
-            None => true,
-            Some(errors) => {
-                errors.push(ValidationError { pointer, keyword, message: message() });
-                false
-            }
+        if self.stop() {
+            return true;
         }
+        let pointer = self.pointer();
+        if let Some(errors) = &mut self.errors {
+            errors.push(ValidationError { pointer, keyword, message: message() });
+        }
+        self.stop()
     }
 
     /// Records a failure at member `name` of the current value (which may not exist).
+    #[cold]
+    #[inline(never)]
     fn fail_member(&mut self, name: &str, keyword: &'static str, message: impl FnOnce() -> String) -> bool {
-        match &self.errors {
-            None => true,
-            Some(_) => {
-                let mut pointer = self.pointer();
-                pointer.push('/');
-                push_pointer_token(&mut pointer, name);
-                if let Some(errors) = &mut self.errors {
-                    errors.push(ValidationError { pointer, keyword, message: message() });
-                }
-                false
-            }
+        if self.stop() {
+            return true;
         }
+        let mut pointer = self.pointer();
+        pointer.push('/');
+        push_pointer_token(&mut pointer, name);
+        if let Some(errors) = &mut self.errors {
+            errors.push(ValidationError { pointer, keyword, message: message() });
+        }
+        self.stop()
     }
 
     /// Whether `v` satisfies node `id`. `in_place`: reached through `$ref`/`allOf`/`anyOf`/`oneOf`,
@@ -173,11 +190,16 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
             return false;
         }
         self.depth += 1;
-        let entered = self.enter(n);
-        let ok = self.node_body(n, v, in_place);
-        if entered {
-            self.scope.pop();
-        }
+        let ok = if schema.dynamic {
+            let entered = self.enter(n);
+            let ok = self.node_body(n, v, in_place);
+            if entered {
+                self.scope.pop();
+            }
+            ok
+        } else {
+            self.node_body(n, v, in_place)
+        };
         self.depth -= 1;
         ok
     }
@@ -238,7 +260,7 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                         format!("{} must be less than {}", v.raw(), show(b))
                     });
                 }
-                if let Some(m) = n.multiple_of {
+                if let Some(m) = n.more.multiple_of {
                     check!(is_multiple(v, m), "multipleOf", || format!("{} is not a multiple of {m}", v.raw()));
                 }
             }
@@ -272,10 +294,10 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                 if let Some(max) = n.max_items {
                     check!(len <= max, "maxItems", || format!("array of {len} items is longer than {max}"));
                 }
-                if n.unique_items {
+                if n.more.unique_items {
                     check!(all_unique(v), "uniqueItems", || "array items are not unique".into());
                 }
-                if let Some((sub, min, max)) = n.contains {
+                if let Some((sub, min, max)) = n.more.contains {
                     let matched = v.elements().filter(|&e| self.probe(sub, e)).count() as u64;
                     check!(matched >= min, "contains", || {
                         format!("{matched} item(s) match `contains`, at least {min} must")
@@ -295,7 +317,7 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                             self.path.pop();
                             if !good {
                                 ok = false;
-                                if self.errors.is_none() {
+                                if self.stop() {
                                     return false;
                                 }
                             }
@@ -309,7 +331,7 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                             self.path.pop();
                             if !good {
                                 ok = false;
-                                if self.errors.is_none() {
+                                if self.stop() {
                                     return false;
                                 }
                             }
@@ -338,12 +360,12 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                     }
                     self.path.push(Seg::Key(key));
                     let mut by_pattern = false;
-                    for (re, sub) in &n.pattern_properties {
+                    for (re, sub) in n.more.pattern_properties.iter() {
                         if re.is_match(key) {
                             by_pattern = true;
                             if !self.node(*sub, member, false) {
                                 ok = false;
-                                if self.errors.is_none() {
+                                if self.stop() {
                                     self.path.pop();
                                     return false;
                                 }
@@ -358,7 +380,7 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                     if let Some(sub) = verdict {
                         if !self.node(sub, member, false) {
                             ok = false;
-                            if self.errors.is_none() {
+                            if self.stop() {
                                 self.path.pop();
                                 return false;
                             }
@@ -396,120 +418,129 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                         }
                     }
                 }
-                if n.min_properties.is_some() || n.max_properties.is_some() {
-                    let count = v.members().count() as u64;
-                    if let Some(min) = n.min_properties {
-                        check!(count >= min, "minProperties", || format!(
-                            "object of {count} fields has fewer than {min}"
-                        ));
+                if n.object_extras {
+                    if n.more.min_properties.is_some() || n.more.max_properties.is_some() {
+                        let count = v.members().count() as u64;
+                        if let Some(min) = n.more.min_properties {
+                            check!(count >= min, "minProperties", || format!(
+                                "object of {count} fields has fewer than {min}"
+                            ));
+                        }
+                        if let Some(max) = n.more.max_properties {
+                            check!(count <= max, "maxProperties", || format!(
+                                "object of {count} fields has more than {max}"
+                            ));
+                        }
                     }
-                    if let Some(max) = n.max_properties {
-                        check!(count <= max, "maxProperties", || format!(
-                            "object of {count} fields has more than {max}"
-                        ));
-                    }
-                }
-                for (trigger, names) in &n.dependent_required {
-                    if v.get(trigger).is_some() {
-                        for name in names {
-                            if v.get(name).is_none() {
-                                ok = false;
-                                if self.fail_member(name, "dependentRequired", || {
-                                    format!("required when {trigger:?} is present")
-                                }) {
-                                    return false;
+                    for (trigger, names) in &n.more.dependent_required {
+                        if v.get(trigger).is_some() {
+                            for name in names {
+                                if v.get(name).is_none() {
+                                    ok = false;
+                                    if self.fail_member(name, "dependentRequired", || {
+                                        format!("required when {trigger:?} is present")
+                                    }) {
+                                        return false;
+                                    }
                                 }
                             }
                         }
                     }
-                }
-                for (trigger, sub) in &n.dependent_schemas {
-                    if v.get(trigger).is_some() && !self.node(*sub, v, true) {
-                        ok = false;
-                        if self.errors.is_none() {
-                            return false;
+                    for (trigger, sub) in &n.more.dependent_schemas {
+                        if v.get(trigger).is_some() && !self.node(*sub, v, true) {
+                            ok = false;
+                            if self.stop() {
+                                return false;
+                            }
                         }
                     }
-                }
-                if let Some(sub) = n.property_names {
-                    for (key, _) in v.members() {
-                        check!(name_allowed(self.schema, sub, key, self.depth, self.scope()), "propertyNames", || {
-                            format!("field name {key:?} does not match `propertyNames`")
-                        });
+                    if let Some(sub) = n.more.property_names {
+                        for (key, _) in v.members() {
+                            check!(
+                                name_allowed(self.schema, sub, key, self.depth, self.scope()),
+                                "propertyNames",
+                                || { format!("field name {key:?} does not match `propertyNames`") }
+                            );
+                        }
                     }
                 }
             }
             _ => {}
         }
-        if let Some(target) = n.reference
-            && !self.node(target, v, true)
-        {
-            ok = false;
-            if self.errors.is_none() {
-                return false;
-            }
-        }
-        if let Some((target, name)) = &n.dynamic_ref {
-            let target = self.dynamic_target(*target, name.as_deref());
-            if !self.node(target, v, true) {
-                ok = false;
-                if self.errors.is_none() {
-                    return false;
-                }
-            }
-        }
-        for &sub in &n.all_of {
-            if !self.node(sub, v, true) {
-                ok = false;
-                if self.errors.is_none() {
-                    return false;
-                }
-            }
-        }
-        if let Some(sub) = n.not
-            && self.probe(sub, v)
-        {
-            ok = false;
-            if self.fail("not", || "matches the schema under `not`".into()) {
-                return false;
-            }
-        }
-        if let Some((cond, then, otherwise)) = n.if_then_else {
-            let branch = if self.probe(cond, v) { then } else { otherwise };
-            if let Some(b) = branch
-                && !self.node(b, v, true)
+        // One test skips every applicator for the (usual) node that has none.
+        if n.applicators {
+            if let Some(target) = n.reference
+                && !self.node(target, v, true)
             {
                 ok = false;
-                if self.errors.is_none() {
+                if self.stop() {
                     return false;
                 }
             }
-        }
-        if !n.any_of.is_empty() {
-            let matched = n.any_of.iter().any(|&sub| self.probe(sub, v));
-            if !matched {
+            if let Some((target, name)) = &n.more.dynamic_ref {
+                let target = self.dynamic_target(*target, name.as_deref());
+                if !self.node(target, v, true) {
+                    ok = false;
+                    if self.stop() {
+                        return false;
+                    }
+                }
+            }
+            for &sub in &n.all_of {
+                if !self.node(sub, v, true) {
+                    ok = false;
+                    if self.stop() {
+                        return false;
+                    }
+                }
+            }
+            if let Some(sub) = n.more.not
+                && self.probe(sub, v)
+            {
                 ok = false;
-                let detail = self.branch_detail(&n.any_of, v);
-                if self.fail("anyOf", || format!("matches none of the {} anyOf alternatives{detail}", n.any_of.len())) {
+                if self.fail("not", || "matches the schema under `not`".into()) {
                     return false;
                 }
             }
-        }
-        if !n.one_of.is_empty() {
-            let matched = n.one_of.iter().filter(|&&sub| self.probe(sub, v)).count();
-            if matched != 1 {
-                ok = false;
-                let detail = if matched == 0 { self.branch_detail(&n.one_of, v) } else { String::new() };
-                let count = n.one_of.len();
-                if self.fail("oneOf", || {
-                    format!("matches {matched} of the {count} oneOf alternatives, expected exactly one{detail}")
-                }) {
-                    return false;
+            if let Some((cond, then, otherwise)) = n.more.if_then_else {
+                let branch = if self.probe(cond, v) { then } else { otherwise };
+                if let Some(b) = branch
+                    && !self.node(b, v, true)
+                {
+                    ok = false;
+                    if self.stop() {
+                        return false;
+                    }
                 }
             }
-        }
-        if n.unevaluated_properties.is_some() || n.unevaluated_items.is_some() {
-            ok &= self.unevaluated(n, v);
+            if !n.any_of.is_empty() {
+                let matched = n.any_of.iter().any(|&sub| self.probe(sub, v));
+                if !matched {
+                    ok = false;
+                    let detail = self.branch_detail(&n.any_of, v);
+                    if self
+                        .fail("anyOf", || format!("matches none of the {} anyOf alternatives{detail}", n.any_of.len()))
+                    {
+                        return false;
+                    }
+                }
+            }
+            if !n.one_of.is_empty() {
+                let matched = n.one_of.iter().filter(|&&sub| self.probe(sub, v)).count();
+                if matched != 1 {
+                    ok = false;
+                    let detail = if matched == 0 { self.branch_detail(&n.one_of, v) } else { String::new() };
+                    let count = n.one_of.len();
+                    if self.fail("oneOf", || {
+                        format!("matches {matched} of the {count} oneOf alternatives, expected exactly one{detail}")
+                    }) {
+                        return false;
+                    }
+                }
+            }
+            if n.more.unevaluated_properties.is_some() || n.more.unevaluated_items.is_some() {
+                ok &= self.unevaluated(n, v);
+            }
         }
         ok
     }
@@ -517,13 +548,14 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
     /// `unevaluatedProperties`/`unevaluatedItems`: the members or elements that neither `n`'s own
     /// keywords nor its passing in-place applicators evaluated must satisfy the keyword's schema.
     /// The annotation walk runs only for schemas that use these keywords.
+    #[inline(never)]
     fn unevaluated(&mut self, n: &SchemaNode, v: Value<'a>) -> bool {
         let (sub, keyword, message) = match v.kind() {
-            Kind::Object => match n.unevaluated_properties {
+            Kind::Object => match n.more.unevaluated_properties {
                 Some(sub) => (sub, "unevaluatedProperties", "field is not evaluated by any subschema"),
                 None => return true,
             },
-            Kind::Array => match n.unevaluated_items {
+            Kind::Array => match n.more.unevaluated_items {
                 Some(sub) => (sub, "unevaluatedItems", "item is not evaluated by any subschema"),
                 None => return true,
             },
@@ -552,7 +584,7 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
             self.path.pop();
             if !good {
                 ok = false;
-                if self.errors.is_none() {
+                if self.stop() {
                     return false;
                 }
             }
@@ -563,15 +595,16 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
     /// Marks the members (of an object) or elements (of an array) `n` evaluates: its own keywords,
     /// then the in-place applicators that pass. `nested`: whether `n`'s own `unevaluated*` counts
     /// (it does for subschemas, not for the node asking).
+    #[inline(never)]
     fn evaluated_by(&mut self, n: &SchemaNode, v: Value<'a>, marks: &mut [bool], nested: bool) {
         match v.kind() {
             Kind::Object => {
-                if n.additional.is_some() || (nested && n.unevaluated_properties.is_some()) {
+                if n.additional.is_some() || (nested && n.more.unevaluated_properties.is_some()) {
                     marks.fill(true);
                     return;
                 }
                 for ((key, _), mark) in v.members().zip(marks.iter_mut()) {
-                    if n.property(key).is_some() || n.pattern_properties.iter().any(|(re, _)| re.is_match(key)) {
+                    if n.property(key).is_some() || n.more.pattern_properties.iter().any(|(re, _)| re.is_match(key)) {
                         *mark = true;
                     }
                 }
@@ -585,11 +618,11 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                     }
                     Items::None => false,
                 };
-                if all || (nested && n.unevaluated_items.is_some()) {
+                if all || (nested && n.more.unevaluated_items.is_some()) {
                     marks.fill(true);
                     return;
                 }
-                if let Some((sub, _, _)) = n.contains {
+                if let Some((sub, _, _)) = n.more.contains {
                     for (e, mark) in v.elements().zip(marks.iter_mut()) {
                         if !*mark && self.probe(sub, e) {
                             *mark = true;
@@ -602,11 +635,11 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
         // In-place applicators whose annotations count when they pass.
         let mut candidates: Vec<NodeId> = Vec::new();
         candidates.extend(n.reference);
-        if let Some((target, name)) = &n.dynamic_ref {
+        if let Some((target, name)) = &n.more.dynamic_ref {
             candidates.push(self.dynamic_target(*target, name.as_deref()));
         }
         candidates.extend(n.all_of.iter().chain(&n.any_of).chain(&n.one_of));
-        if let Some((cond, then, otherwise)) = n.if_then_else {
+        if let Some((cond, then, otherwise)) = n.more.if_then_else {
             if self.probe(cond, v) {
                 candidates.push(cond);
                 candidates.extend(then);
@@ -614,7 +647,7 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                 candidates.extend(otherwise);
             }
         }
-        for (trigger, sub) in &n.dependent_schemas {
+        for (trigger, sub) in &n.more.dependent_schemas {
             if v.get(trigger).is_some() {
                 candidates.push(*sub);
             }
@@ -639,6 +672,8 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
     }
 
     /// The first error of each failed branch, for the anyOf/oneOf message.
+    #[cold]
+    #[inline(never)]
     fn branch_detail(&mut self, branches: &[NodeId], v: Value<'a>) -> String {
         if self.errors.is_none() {
             return String::new();
@@ -764,5 +799,40 @@ pub(crate) fn describe_value(v: Value<'_>) -> String {
                 format!("{kind} {raw}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::json::Tape;
+    use crate::schema::CompileOptions;
+
+    /// A huge invalid record keeps at most [`MAX_ERRORS`] errors (plus a note), whatever the keyword.
+    #[test]
+    fn error_lists_are_bounded() {
+        let doc = json!({
+            "type": "object",
+            "properties": {
+                "xs": {"type": "array", "items": {"type": "integer"}},
+                "m": {"type": "object", "patternProperties": {"^k": {"type": "integer"}}, "unevaluatedProperties": false}
+            }
+        });
+        let schema = Schema::compile(&doc, "big.json", &CompileOptions::default()).unwrap();
+        let items: Vec<String> = (0..10_000).map(|i| format!("\"{i}\"")).collect();
+        let members: Vec<String> = (0..10_000).map(|i| format!("\"x{i}\": 1")).collect();
+        let record = format!(r#"{{"xs": [{}], "m": {{{}}}}}"#, items.join(","), members.join(","));
+        let mut tape = Tape::default();
+        let errors = schema.validate(tape.parse(record.as_bytes()).unwrap());
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert_eq!(errors[0].to_string(), r#"/xs/0: expected integer, got string "0""#);
+        assert!(errors[MAX_ERRORS].message.contains("not listed"));
+        let record = format!(r#"{{"m": {{{}}}}}"#, members.join(","));
+        let errors = schema.validate(tape.parse(record.as_bytes()).unwrap());
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert_eq!(errors[0].to_string(), "/m/x0: field is not evaluated by any subschema");
+        assert_eq!(errors[0].keyword, "unevaluatedProperties");
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! | key                  | path under the lake root                                                          |
 //! |----------------------|-----------------------------------------------------------------------------------|
-//! | [`BronzeHour`]       | `bronze/YYYY/MM/DD/HH/…` (Firehose arrival time; prefix configurable)             |
+//! | [`crate::bronze::BronzeListing`] | `bronze/YYYY/MM/DD/HH/…` (arrival time; prefix and layout configurable) |
 //! | [`SilverFile`]       | `silver/event_type=<t>/dt=YYYY-MM-DD/hour=HH/part-<arrival YYYYMMDDHH>-<n>.parquet` |
 //! | [`QuarantineFile`]   | `quarantine/dt=YYYY-MM-DD/hour=HH/part-<arrival YYYYMMDDHH>-<n>.jsonl`            |
 //! | [`GoldFile`]         | `gold/events/event_type=<t>/dt=YYYY-MM-DD/part-<n>.parquet`                       |
@@ -14,7 +14,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use object_store::path::Path;
 
 use crate::error::{Error, Result};
@@ -175,27 +175,6 @@ impl FromStr for Hour {
             return Err(Error::InvalidHour { input: s.into() });
         }
         Ok(Hour::containing(parsed.and_utc()))
-    }
-}
-
-/// One arrival hour of bronze: `<prefix>/YYYY/MM/DD/HH/`.
-#[derive(Debug, Clone)]
-pub struct BronzeHour<'a> {
-    pub prefix: &'a str,
-    pub hour: Hour,
-}
-
-impl BronzeHour<'_> {
-    pub fn path(&self) -> Path {
-        let t = self.hour.start();
-        Path::from(format!(
-            "{}/{:04}/{:02}/{:02}/{:02}",
-            self.prefix.trim_matches('/'),
-            t.year(),
-            t.month(),
-            t.day(),
-            t.hour()
-        ))
     }
 }
 
@@ -392,8 +371,6 @@ mod tests {
         let event_hour = h("2026-11-20T10");
         let part = SilverPartition { event_type: "payment".into(), hour: event_hour };
         let cases = [
-            (BronzeHour { prefix: "bronze", hour: arrival }.path(), "bronze/2026/11/20/11"),
-            (BronzeHour { prefix: "/raw/firehose/", hour: arrival }.path(), "raw/firehose/2026/11/20/11"),
             (part.path(), "silver/event_type=payment/dt=2026-11-20/hour=10"),
             (
                 SilverFile { partition: part.clone(), arrival, part: 0 }.path(),

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //!   Lake::open(url) ─► store     one object_store (local dir or S3), lake-relative keys
-//!   layout            typed keys ⇄ paths, both ways: BronzeHour, SilverFile, QuarantineFile, GoldFile,
+//!   layout            typed keys ⇄ paths, both ways: SilverFile, QuarantineFile, GoldFile,
 //!                     DailyFile, ManifestKey, LeaseKey, partition segments (event_type=, dt=, hour=)
 //!   bronze            which objects of an arrival hour are events (the listing a manifest records)
 //!   catalog           every table: name, columns, partitions, folder, format → Arrow schema, DDL, query

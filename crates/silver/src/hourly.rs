@@ -10,7 +10,7 @@ use chrono::{Duration, Utc};
 use eventlake_contract::Registry;
 use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, decompressed};
 use eventlake_contract::registry::derived;
-use eventlake_lake::bronze::BronzeListing;
+use eventlake_lake::bronze::{ArrivalLayout, BronzeListing};
 use eventlake_lake::layout::{
     self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, SilverPartition, event_window,
 };
@@ -100,6 +100,10 @@ impl HourlyConfig {
             self.max_early.num_seconds(),
             self.target_file_bytes
         ));
+        // Hashed only when not Firehose's, so the lakes that predate layouts keep their fingerprints.
+        if self.bronze.layout != ArrivalLayout::default() {
+            h.update(format!("\0layout={}", self.bronze.layout.template()));
+        }
         format!("sha256:{:x}", h.finalize())
     }
 }

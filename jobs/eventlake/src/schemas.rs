@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Args;
-use eventlake_contract::{CompileOptions, Envelope, Registry, RegistryOptions};
+use eventlake_contract::{CompileOptions, Envelope, Registry, RegistryOptions, TimeFormat};
 
 /// How schemas are compiled and which envelope fields an event carries.
 #[derive(Debug, Clone, Args)]
@@ -27,21 +27,34 @@ pub(crate) struct ContractOpts {
     #[arg(long, env = "EVENTLAKE_EVENT_NAME_FIELD", default_value_t = Envelope::default().name)]
     pub(crate) event_name_field: String,
 
-    /// Envelope field holding the creation time (Unix seconds, integer or float).
+    /// Envelope field holding the creation time.
     #[arg(long, env = "EVENTLAKE_CREATED_AT_FIELD", default_value_t = Envelope::default().created_at)]
     pub(crate) created_at_field: String,
+
+    /// How the creation time is spelled: `unix-seconds` (integer or float), `unix-millis`,
+    /// `unix-micros`, `rfc3339`, or a strftime pattern such as `%Y-%m-%d %H:%M:%S`.
+    #[arg(long, env = "EVENTLAKE_CREATED_AT_FORMAT", default_value = "unix-seconds")]
+    pub(crate) created_at_format: String,
+
+    /// Time zone of a pattern without `%z` (an IANA name such as `Europe/Berlin`; default UTC).
+    #[arg(long, env = "EVENTLAKE_CREATED_AT_TIMEZONE")]
+    pub(crate) created_at_timezone: Option<String>,
 }
 
 impl ContractOpts {
-    pub(crate) fn registry_options(&self) -> RegistryOptions {
-        RegistryOptions {
+    pub(crate) fn registry_options(&self) -> anyhow::Result<RegistryOptions> {
+        let time = TimeFormat::parse(&self.created_at_format, self.created_at_timezone.as_deref())
+            .map_err(anyhow::Error::msg)
+            .context("--created-at-format")?;
+        Ok(RegistryOptions {
             compile: self.compile_options(),
             envelope: Envelope {
                 id: self.event_id_field.clone(),
                 name: self.event_name_field.clone(),
                 created_at: self.created_at_field.clone(),
+                time,
             },
-        }
+        })
     }
 
     pub(crate) fn compile_options(&self) -> CompileOptions {
@@ -70,7 +83,7 @@ pub(crate) struct SchemaOpts {
 
 impl SchemaOpts {
     pub(crate) fn load(&self) -> anyhow::Result<Registry> {
-        load_registry(&self.schemas, &self.contract.registry_options())
+        load_registry(&self.schemas, &self.contract.registry_options()?)
     }
 }
 

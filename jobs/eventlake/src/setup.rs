@@ -162,7 +162,7 @@ async fn run_async(args: &SetupArgs) -> anyhow::Result<ExitCode> {
         print_statements(&[ddl::create_database(&args.database)?, create], args.format);
         return Ok(ExitCode::Success);
     }
-    let registry = load_registry(&args.schemas.clone().unwrap_or_default(), &args.contract.registry_options())?;
+    let registry = load_registry(&args.schemas.clone().unwrap_or_default(), &args.contract.registry_options()?)?;
     let lake = Lake::open(args.lake.as_deref().unwrap_or_default())?;
     let tables = catalog(&registry);
     if args.print {

@@ -134,7 +134,8 @@ pub(crate) fn run(args: ValidateArgs) -> ExitCode {
 fn load(args: &ValidateArgs) -> Result<Checker, String> {
     let compile = args.contract.compile_options();
     if let Some(dir) = &args.schemas {
-        let registry = load_registry(dir, &args.contract.registry_options()).map_err(|e| format!("{e:#}"))?;
+        let options = args.contract.registry_options().map_err(|e| format!("{e:#}"))?;
+        let registry = load_registry(dir, &options).map_err(|e| format!("{e:#}"))?;
         return Ok(Checker::Registry(Box::new(Acceptor::new(Arc::new(registry)))));
     }
     let path = args.schema.as_deref().ok_or("one of --schemas or --schema is required")?;

@@ -1,0 +1,93 @@
+//! Bronze that is not Firehose's: other arrival layouts (`--bronze-layout`) and creation times
+//! spelled as text (`--created-at-format`, `--created-at-timezone`).
+
+use serde_json::Value;
+
+use crate::daily::{DAY_HOURS, daily};
+use crate::support::{TestLake, eventlake, run};
+
+on_each_backend!(hive_layout_hours_are_read_and_checked, text_creation_times_are_read_in_their_zone);
+
+const HOUR: &str = "2026-11-20T05";
+const ACCOUNT: &str = r#"{"event_uuid": "h-1", "event_name": "account:created", "created_at": 1795150800, "account_id": "u1", "email": "u1@example.com"}"#;
+
+/// A Hive-style exporter writes `yyyy=/mm=/dd=/hh=` folders: the hourly job reads exactly those, the
+/// daily job checks their completeness, and a Firehose folder beside them is not this source's.
+fn hive_layout_hours_are_read_and_checked(lake: TestLake) {
+    let hive = ["--bronze-layout", "hive"];
+    lake.put("bronze/yyyy=2026/mm=11/dd=20/hh=05/file001.ndjson", format!("{ACCOUNT}\n").as_bytes());
+    lake.put("bronze/yyyy=2026/mm=11/dd=20/hh=05/_SUCCESS", b"");
+    lake.put("bronze/2026/11/20/05/firehose-object", format!("{ACCOUNT}\n").as_bytes());
+    let run = lake.hourly(&[&["--from", DAY_HOURS.0, "--to", DAY_HOURS.1, "--no-metrics"][..], &hive[..]].concat());
+    run.assert_exit(0);
+    let manifest = lake.manifest(HOUR).unwrap();
+    let inputs: Vec<&str> = manifest["inputs"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    assert_eq!(inputs, ["bronze/yyyy=2026/mm=11/dd=20/hh=05/file001.ndjson"], "{run}");
+    assert_eq!(manifest["counts"]["valid"].as_u64(), Some(1));
+
+    // The same hour under Firehose's layout is another listing (one object), and would run.
+    let firehose = lake.hourly(&["--hour", HOUR, "--no-metrics", "--dry-run"]);
+    firehose.assert_exit(0);
+    let plan = crate::support::summary_rows(&firehose.stdout);
+    assert_eq!((plan[0][1].as_str(), plan[0][3].as_str()), ("1", "run"), "{firehose}");
+
+    // The daily job lists the day's hours the same way: all of them are current.
+    let day = daily(&lake, &[&["--date", "2026-11-20", "--no-metrics"][..], &hive[..]].concat());
+    day.assert_exit(0);
+    let bad = lake.hourly(&["--hour", HOUR, "--bronze-layout", "{YYYY}/{MM}/{DD}"]);
+    bad.assert_exit(2);
+    assert!(bad.stderr.contains("{HH} exactly once"), "{bad}");
+}
+
+/// Segment-style events carry a naive `"2019-05-13 14:23:41"` instead of Unix seconds.
+fn text_creation_times_are_read_in_their_zone(lake: TestLake) {
+    let schemas = tempfile::tempdir().unwrap();
+    let schema = serde_json::json!({
+        "type": "object",
+        "required": ["event_uuid", "event_name", "original_timestamp"],
+        "properties": {
+            "event_uuid": {"type": "string"},
+            "event_name": {"const": "signup:started", "type": "string"},
+            "original_timestamp": {"type": "string"}
+        }
+    });
+    std::fs::write(schemas.path().join("signup.json"), schema.to_string()).unwrap();
+    let lines = [
+        r#"{"event_uuid": "a", "event_name": "signup:started", "original_timestamp": "2026-11-20 06:10:00"}"#,
+        r#"{"event_uuid": "b", "event_name": "signup:started", "original_timestamp": "2026-11-20T06:10:00Z"}"#,
+        r#"{"event_uuid": "c", "event_name": "signup:started", "original_timestamp": 1795150800}"#,
+    ];
+    lake.put("bronze/2026/11/20/05/segment", format!("{}\n", lines.join("\n")).as_bytes());
+    let hourly = |extra: &[&str]| {
+        let mut cmd = eventlake();
+        cmd.arg("hourly").arg("--lake").arg(lake.url()).arg("--schemas").arg(schemas.path());
+        cmd.args(["--hour", HOUR, "--no-metrics", "--force", "--created-at-field", "original_timestamp"]).args(extra);
+        run(cmd)
+    };
+    hourly(&["--created-at-format", "%Y-%m-%d %H:%M:%S", "--created-at-timezone", "Europe/Berlin"]).assert_exit(0);
+    let silver = lake.silver_files();
+    assert_eq!(silver.len(), 1);
+    let rows = silver[0].rows();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["event_uuid"], "a");
+    assert_eq!(rows[0]["created_datetime"], "2026-11-20T05:10:00Z", "06:10 in Berlin is 05:10 UTC");
+    let quarantined: Vec<(String, String)> = lake
+        .quarantine()
+        .into_iter()
+        .map(|(_, q)| (q["reason"].as_str().unwrap().to_owned(), q["detail"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    assert_eq!(quarantined.len(), 2, "{quarantined:?}");
+    assert!(quarantined.iter().all(|(reason, _)| reason == "bad_envelope"), "{quarantined:?}");
+    assert!(
+        quarantined[0]
+            .1
+            .contains(r#"original_timestamp must be a time like "%Y-%m-%d %H:%M:%S" (read in Europe/Berlin)"#),
+        "{quarantined:?}"
+    );
+    // Unix seconds need a numeric field: the schema says string, so the load fails naming it.
+    let wrong = hourly(&[]);
+    wrong.assert_exit(2);
+    assert!(wrong.stderr.contains("original_timestamp") && wrong.stderr.contains("Unix seconds"), "{wrong}");
+    let manifest: Value = lake.manifest(HOUR).unwrap();
+    assert_eq!(manifest["counts"]["quarantined"].as_u64(), Some(2));
+}

@@ -425,30 +425,30 @@ fn execute_needs_an_s3_lake() {
 // Names and the single-schema mode
 
 #[test]
-fn names_athena_cannot_take_exit_2_naming_them() {
+fn names_become_identifiers_or_fail_naming_them() {
     let scratch = tempfile::tempdir().unwrap();
     let lake = scratch.path().join("lake").display().to_string();
     let fixture = fixtures_dir().join("schemas");
 
-    // An event type that is no table name or partition value.
-    let bad_type = edited_schemas(&fixture, &scratch, "bad-type", |account| {
+    // An event type and a property that are not identifiers map to lower snake case.
+    let spaced = edited_schemas(&fixture, &scratch, "spaced", |account| {
         account["title"] = json!("Bad-Type:x");
         account["properties"]["event_name"]["const"] = json!("Bad-Type:x");
-    });
-    for action in ["--print", "--plan"] {
-        let run = setup(&lake, &bad_type, &["--database", "d", action]);
-        run.assert_exit(2);
-        assert!(run.stderr.contains("\"Bad-Type\""), "the message names the event type\n{run}");
-        assert!(run.stdout.is_empty(), "no statement is printed\n{run}");
-    }
-
-    // A property name that is no column name.
-    let bad_column = edited_schemas(&fixture, &scratch, "bad-column", |account| {
         account["properties"]["utm-source"] = json!({"type": "string"});
+    });
+    let run = setup(&lake, &spaced, &["--database", "d", "--print"]);
+    run.assert_exit(0);
+    assert!(run.stdout.contains("`d`.`silver_bad_type`"), "{run}");
+    assert!(run.stdout.contains(r#"`utm_source` string COMMENT 'JSON field "utm-source"'"#), "{run}");
+
+    // A property name with nothing to name a column after.
+    let bad_column = edited_schemas(&fixture, &scratch, "bad-column", |account| {
+        account["properties"]["--"] = json!({"type": "string"});
     });
     let run = setup(&lake, &bad_column, &["--database", "d", "--print"]);
     run.assert_exit(2);
-    assert!(run.stderr.contains("utm-source"), "the message names the property\n{run}");
+    assert!(run.stderr.contains(r#"field name "--""#), "the message names the property\n{run}");
+    assert!(run.stdout.is_empty(), "no statement is printed\n{run}");
 
     // A database name.
     let run = setup(&lake, &fixture, &["--database", "Bad-DB", "--print"]);

@@ -1,12 +1,17 @@
-//! Bronze that is not Firehose's: other arrival layouts (`--bronze-layout`) and creation times
-//! spelled as text (`--created-at-format`, `--created-at-timezone`).
+//! Bronze that is not Firehose's: other arrival layouts (`--bronze-layout`), creation times spelled
+//! as text (`--created-at-format`, `--created-at-timezone`), names that are not identifiers and
+//! events without ids (`--content-id`).
 
 use serde_json::Value;
 
 use crate::daily::{DAY_HOURS, daily};
 use crate::support::{TestLake, eventlake, run};
 
-on_each_backend!(hive_layout_hours_are_read_and_checked, text_creation_times_are_read_in_their_zone);
+on_each_backend!(
+    hive_layout_hours_are_read_and_checked,
+    text_creation_times_are_read_in_their_zone,
+    segment_events_without_ids_deduplicate_by_content
+);
 
 const HOUR: &str = "2026-11-20T05";
 const ACCOUNT: &str = r#"{"event_uuid": "h-1", "event_name": "account:created", "created_at": 1795150800, "account_id": "u1", "email": "u1@example.com"}"#;
@@ -90,4 +95,79 @@ fn text_creation_times_are_read_in_their_zone(lake: TestLake) {
     assert!(wrong.stderr.contains("original_timestamp") && wrong.stderr.contains("Unix seconds"), "{wrong}");
     let manifest: Value = lake.manifest(HOUR).unwrap();
     assert_eq!(manifest["counts"]["quarantined"].as_u64(), Some(2));
+}
+
+/// Tier's Segment export: field names with dots, an event name with a space, naive UTC times and no
+/// event id. With `--content-id` the records get an id from their content: stable across reruns,
+/// equal for a re-delivery (whatever its key order), so the daily job keeps one of each.
+fn segment_events_without_ids_deduplicate_by_content(lake: TestLake) {
+    let schemas = crate::support::fixtures_dir().join("tier/schemas");
+    let sample =
+        std::fs::read_to_string(crate::support::fixtures_dir().join("tier/track_events_sample.ndjson")).unwrap();
+    let first: serde_json::Map<String, Value> = serde_json::from_str(sample.lines().next().unwrap()).unwrap();
+    // The same event again, its keys in reverse order and spaced out.
+    let mut reversed: Vec<(String, Value)> = first.into_iter().collect();
+    reversed.reverse();
+    let redelivered: Vec<String> = reversed.iter().map(|(k, v)| format!("{} : {v}", Value::from(k.as_str()))).collect();
+    lake.put("bronze/2019/05/13/14/segment-a", sample.as_bytes());
+    lake.put("bronze/2019/05/13/14/segment-b", format!("{{ {} }}\n", redelivered.join(" , ")).as_bytes());
+    let envelope = [
+        "--event-name-field",
+        "segment_tracks.event_name",
+        "--created-at-field",
+        "segment_tracks.original_timestamp_time",
+        "--created-at-format",
+        "%Y-%m-%d %H:%M:%S",
+        "--content-id",
+    ];
+    let job = |name: &str, args: &[&str]| {
+        let mut cmd = eventlake();
+        cmd.arg(name).arg("--lake").arg(lake.url()).arg("--schemas").arg(&schemas).args(args).args(envelope);
+        run(cmd)
+    };
+    let ids = || -> Vec<String> {
+        let mut ids: Vec<String> = lake
+            .silver_files()
+            .iter()
+            .flat_map(|f| f.rows())
+            .map(|r| r["event_id"].as_str().unwrap().to_owned())
+            .collect();
+        ids.sort();
+        ids
+    };
+    job("hourly", &["--hour", "2019-05-13T14", "--no-metrics"]).assert_exit(0);
+    let silver = lake.silver_files();
+    assert_eq!(silver.len(), 1);
+    assert!(silver[0].key.starts_with("silver/event_type=signup_started/dt=2019-05-13/hour=14/"), "{}", silver[0].key);
+    let rows = silver[0].rows();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter().all(|r| r["segment_tracks_event_name"] == "Signup Started" && r["event_type"] == "signup_started")
+    );
+    assert_eq!(rows[0]["created_datetime"], "2019-05-13T14:23:41Z");
+    let first_ids = ids();
+    let mut distinct = first_ids.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 2, "the two deliveries of one event share an id: {first_ids:?}");
+    assert!(first_ids.iter().all(|id| id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())));
+
+    job("hourly", &["--hour", "2019-05-13T14", "--no-metrics", "--force"]).assert_exit(0);
+    assert_eq!(ids(), first_ids, "content ids are stable across reruns");
+
+    let day = job("daily", &["--date", "2019-05-13", "--no-metrics", "--allow-incomplete"]);
+    day.assert_exit(0);
+    let manifest: Value = serde_json::from_slice(&lake.get("_manifests/daily/dt=2019-05-13.json").unwrap()).unwrap();
+    assert_eq!(
+        (manifest["counts"]["gold_rows"].as_u64(), manifest["counts"]["duplicates"].as_u64()),
+        (Some(2), Some(1)),
+        "{day}"
+    );
+
+    let ddl = job("setup", &["--database", "tier", "--print"]);
+    ddl.assert_exit(0);
+    assert!(
+        ddl.stdout.contains("`silver_signup_started`") && ddl.stdout.contains("`segment_tracks_event_name` string"),
+        "{ddl}"
+    );
+    assert!(ddl.stdout.contains(r#"JSON field "segment_tracks.event_name""#), "the original name stays visible\n{ddl}");
 }

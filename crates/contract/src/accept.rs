@@ -15,12 +15,13 @@ use std::sync::Arc;
 
 use arrow_schema::SchemaRef;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use crate::json::{Kind, ParseErrorKind, Value};
 use crate::records::Record;
 use crate::registry::{EventSchema, Registry, derived};
 use crate::rows::{Mismatch, RowsBuilder, find_member};
-use crate::types::ColumnType;
+use crate::types::{ColumnType, identifier};
 use crate::validate::ValidationError;
 
 /// Why a record was rejected. The quarantine's `reason` column, the `daily_quality` table's
@@ -131,6 +132,8 @@ pub struct TableLayout {
     arrival_hour_col: usize,
     source_key_col: usize,
     source_line_col: usize,
+    /// The derived content id column (`usize::MAX` when the events carry their own id).
+    content_id_col: usize,
 }
 
 impl TableLayout {
@@ -189,6 +192,11 @@ impl Acceptor {
                 arrival_hour_col: pos(derived::ARRIVAL_HOUR),
                 source_key_col: pos(derived::SOURCE_KEY),
                 source_line_col: pos(derived::SOURCE_LINE),
+                content_id_col: if registry.options().envelope.content_id {
+                    pos(&identifier(&registry.options().envelope.id))
+                } else {
+                    usize::MAX
+                },
             };
             tables.insert(t.event_type.clone(), Arc::new(layout));
         }
@@ -272,6 +280,7 @@ impl Acceptor {
             None => return Err(envelope(format!("{} is missing", env.name), &env.name)),
         };
         match v.get(&env.id) {
+            _ if env.content_id => {}
             Some(id) if id.kind() == Kind::String => {}
             Some(id) => {
                 return Err(envelope(format!("{} must be a string, got {}", env.id, id.kind().json_type()), &env.id));
@@ -369,6 +378,8 @@ fn fill_row(
             c.append_str(lineage.source_key);
         } else if i == layout.source_line_col {
             c.append_i64(lineage.line as i64);
+        } else if i == layout.content_id_col {
+            c.append_str(&content_id(v));
         } else {
             c.append_null();
         }
@@ -377,6 +388,13 @@ fn fill_row(
 }
 
 /// `created_at` (integer or float Unix seconds) in microseconds.
+/// Hex SHA-256 of the canonical record.
+fn content_id(v: Value<'_>) -> String {
+    let mut canonical = Vec::with_capacity(v.raw().len());
+    v.write_canonical(&mut canonical);
+    format!("{:x}", Sha256::digest(&canonical))
+}
+
 fn micros_text(micros: i64) -> String {
     chrono::DateTime::from_timestamp_micros(micros)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())

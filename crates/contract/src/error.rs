@@ -43,10 +43,15 @@ pub enum Error {
     #[error("{file}: no `properties.{field}.const`, so the schema names no event (and no event schema `$ref`s it)")]
     MissingEventName { file: String, field: String },
 
+    #[error(
+        "event types {first_type:?} ({first}) and {second_type:?} ({second}) both name table {table:?} (table names are lower snake case)"
+    )]
+    TableCollision { table: String, first_type: String, first: String, second_type: String, second: String },
+
     #[error("event name {name:?} is claimed by both {first} and {second}")]
     DuplicateEventName { name: String, first: String, second: String },
 
-    #[error("{file}: column {column:?} comes from more than one property ({names}); Athena lower-cases names")]
+    #[error("{file}: column {column:?} comes from more than one property ({names}); column names are lower snake case")]
     ColumnCollision { file: String, column: String, names: String },
 
     #[error("event type {event_type:?}: column {column:?} is {first_type} in {first} but {second_type} in {second}")]

@@ -789,6 +789,39 @@ impl<'a> Value<'a> {
     }
 
     /// Members of an object, in input order (nothing for other kinds).
+    /// The value written canonically: no whitespace, object members sorted by name, scalars as
+    /// written. Two deliveries of one record give the same bytes whatever their spacing or key order.
+    pub fn write_canonical(&self, out: &mut Vec<u8>) {
+        match self.kind() {
+            Kind::Object => {
+                let mut members: Vec<(&str, Value<'a>)> = self.members().collect();
+                members.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                out.push(b'{');
+                for (i, (key, value)) in members.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_json_string(key, out);
+                    out.push(b':');
+                    value.write_canonical(out);
+                }
+                out.push(b'}');
+            }
+            Kind::Array => {
+                out.push(b'[');
+                for (i, e) in self.elements().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    e.write_canonical(out);
+                }
+                out.push(b']');
+            }
+            Kind::String => write_json_string(self.as_str().unwrap_or_default(), out),
+            _ => out.extend_from_slice(self.raw().as_bytes()),
+        }
+    }
+
     pub fn members(&self) -> Members<'a> {
         let n = self.node();
         let (cur, end) = if n.kind == Kind::Object { (self.idx + 1, n.next) } else { (0, 0) };
@@ -856,6 +889,26 @@ impl<'a> Iterator for Members<'a> {
         self.cur = v.node().next;
         Some((k.as_str().unwrap_or_default(), v))
     }
+}
+
+/// `s` as a JSON string with the minimal escapes (so equal strings always write equal bytes).
+fn write_json_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
 }
 
 #[cfg(test)]

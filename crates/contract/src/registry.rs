@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::event_time::TimeFormat;
 use crate::resources::{DocId, Resources};
 use crate::schema::{CompileOptions, Schema};
-use crate::types::{Column, ColumnType, root_columns};
+use crate::types::{Column, ColumnType, identifier, root_columns};
 
 /// Names of the envelope fields every event carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,20 @@ pub struct Envelope {
     pub created_at: String,
     /// How `created_at` spells the time (default Unix seconds, integer or float).
     pub time: TimeFormat,
+    /// The events carry no id: `id` names a derived column holding the SHA-256 of the canonical
+    /// record ([`crate::json::Value::write_canonical`]), so exact re-deliveries share an id.
+    pub content_id: bool,
+}
+
+impl Envelope {
+    /// The envelope fields a record must carry (the id only when it is not derived).
+    pub fn record_fields(&self) -> Vec<&str> {
+        let mut fields = vec![self.name.as_str(), self.created_at.as_str()];
+        if !self.content_id {
+            fields.insert(0, self.id.as_str());
+        }
+        fields
+    }
 }
 
 impl Default for Envelope {
@@ -35,6 +49,7 @@ impl Default for Envelope {
             name: "event_name".into(),
             created_at: "created_at".into(),
             time: TimeFormat::default(),
+            content_id: false,
         }
     }
 }
@@ -69,7 +84,8 @@ pub mod derived {
 pub struct EventSchema {
     /// e.g. `payment:order:completed`.
     pub name: String,
-    /// e.g. `payment`.
+    /// e.g. `payment`: the first segment of the name as an identifier (`Signup Started` →
+    /// `signup_started`), which names its table.
     pub event_type: String,
     /// e.g. `order`; `None` for a one-segment name.
     pub event_subtype: Option<String>,
@@ -177,6 +193,9 @@ impl Registry {
         if options.envelope.time != TimeFormat::default() {
             hasher.update(format!("time={}\0", options.envelope.time));
         }
+        if options.envelope.content_id {
+            hasher.update("content-id\0");
+        }
         // Every file is a document `$ref` can reach; those that name an event are event schemas,
         // the others must be referenced by one (shared definitions).
         let mut resources = Resources::new();
@@ -269,7 +288,17 @@ fn compile_event(file: &str, doc: DocId, resources: &mut Resources, options: &Re
         .ok_or_else(|| Error::MissingEventName { file: file.into(), field: env.name.clone() })?
         .to_owned();
     let columns = root_columns(&schema)?;
-    for field in [&env.id, &env.name, &env.created_at] {
+    if env.content_id
+        && let Some(col) = columns.iter().find(|c| c.name == identifier(&env.id))
+    {
+        return Err(Error::Unmappable {
+            file: file.into(),
+            pointer: format!("/properties/{}", col.source_name),
+            reason: format!("{:?} is the content id eventlake derives; rename the property", col.name),
+        });
+    }
+    for field in env.record_fields() {
+        let field = &field.to_owned();
         let Some(col) = columns.iter().find(|c| &c.source_name == field) else {
             return Err(Error::Unmappable {
                 file: file.into(),
@@ -297,8 +326,16 @@ fn compile_event(file: &str, doc: DocId, resources: &mut Resources, options: &Re
         });
     }
     let (event_type, event_subtype) = split_event_name(&name);
+    let table = identifier(event_type);
+    if table.is_empty() {
+        return Err(Error::Unmappable {
+            file: file.into(),
+            pointer: format!("/properties/{}/const", env.name),
+            reason: format!("event type {event_type:?} has no letter or digit to name a table after"),
+        });
+    }
     Ok(EventSchema {
-        event_type: event_type.to_owned(),
+        event_type: table,
         event_subtype: event_subtype.map(str::to_owned),
         name: name.clone(),
         file: file.into(),
@@ -313,7 +350,19 @@ fn build_tables(
 ) -> Result<BTreeMap<String, Arc<EventTable>>> {
     let mut by_type: BTreeMap<&str, Vec<&Arc<EventSchema>>> = BTreeMap::new();
     for e in events.values() {
-        by_type.entry(&e.event_type).or_default().push(e);
+        let members = by_type.entry(&e.event_type).or_default();
+        // `Signup Started` and `signup_started` would silently share one table.
+        let raw = |e: &EventSchema| split_event_name(&e.name).0.to_owned();
+        if let Some(other) = members.iter().find(|o| raw(o) != raw(e)) {
+            return Err(Error::TableCollision {
+                table: e.event_type.clone(),
+                first_type: raw(other),
+                first: other.file.clone(),
+                second_type: raw(e),
+                second: e.file.clone(),
+            });
+        }
+        members.push(e);
     }
     let mut tables = BTreeMap::new();
     for (event_type, members) in by_type {
@@ -356,6 +405,21 @@ fn build_tables(
         }
         let key = |c: &Column| [&env.id, &env.name, &env.created_at].iter().position(|f| **f == c.source_name);
         envelope_cols.sort_by_key(key);
+        if env.content_id {
+            envelope_cols.insert(
+                0,
+                Column {
+                    name: identifier(&env.id),
+                    source_name: env.id.clone(),
+                    ty: ColumnType::Utf8,
+                    nullable: false,
+                    description: Some(
+                        "Content id: SHA-256 of the canonical record (sorted keys, no whitespace); the events carry no id"
+                            .into(),
+                    ),
+                },
+            );
+        }
         let mut columns = envelope_cols;
         columns.push(Column {
             name: derived::EVENT_TYPE.into(),
@@ -456,6 +520,20 @@ mod tests {
         assert!(err.to_string().starts_with("n.json: no `properties.event_name.const`"));
         let err = load(vec![("d.json", event("x:y", json!({"event_type": {"type": "string"}})))]).unwrap_err();
         assert!(err.to_string().contains("derives"), "{err}");
+        let err = load(vec![
+            ("a.json", event("Signup Started", json!({}))),
+            ("b.json", event("signup_started:x", json!({}))),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("\"Signup Started\" (a.json)") && err.contains("b.json") && err.contains("signup_started"),
+            "{err}"
+        );
+        let spaced = load(vec![("a.json", event("Signup Started", json!({"Page Name": {"type": "string"}})))]).unwrap();
+        let table = spaced.table("signup_started").unwrap();
+        assert_eq!(table.event_names, ["Signup Started"]);
+        assert!(table.column_index("page_name").is_some());
         let err = load(vec![("a.json", event("x:y", json!({"m": {"$ref": "https://acme.com/money"}})))]).unwrap_err();
         assert!(err.to_string().contains("never fetched"), "{err}");
     }

@@ -14,7 +14,8 @@
 //! | anything else (free-form object, mixed types, no `type`) | `Utf8` holding the JSON text | `string` |
 //!
 //! A type list with `null`, or a property that is not `required`, is nullable. Column and struct
-//! field names are the property names lower-cased, because Athena lower-cases identifiers.
+//! field names are the property names as lower snake case ([`identifier`]), because Athena
+//! lower-cases identifiers and takes only letters, digits and `_` unquoted.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -102,6 +103,27 @@ impl Column {
     pub fn arrow_field(&self) -> Field {
         Field::new(&self.name, self.ty.arrow(), self.nullable)
     }
+}
+
+/// The Athena-safe name of a field or event type: lower case, every run of characters other than
+/// ASCII letters, digits and `_` replaced by one `_` (none at either end). `Page Name` →
+/// `page_name`, `segment_tracks.event_name` → `segment_tracks_event_name`, `Signup Started` →
+/// `signup_started`; names that are already identifiers only lose their capitals.
+pub fn identifier(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut gap = false;
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            if gap && !out.is_empty() {
+                out.push('_');
+            }
+            gap = false;
+            out.push(c);
+        } else {
+            gap = true;
+        }
+    }
+    out
 }
 
 /// Maps the root object of `schema` to its columns, in declaration order.
@@ -204,7 +226,13 @@ impl Mapper<'_> {
         let mut cols: Vec<Column> = Vec::with_capacity(shape.properties.len());
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for (name, id) in &shape.properties {
-            let lower = name.to_lowercase();
+            let lower = identifier(name);
+            if lower.is_empty() {
+                return Err(self.unmappable(
+                    &format!("{}/properties", self.schema.node(object).pointer),
+                    &format!("field name {name:?} has no letter or digit to name a column after"),
+                ));
+            }
             if let Some(first) = seen.insert(lower.clone(), name.clone()) {
                 return Err(Error::ColumnCollision {
                     file: self.schema.source_of(object).into(),
@@ -212,7 +240,14 @@ impl Mapper<'_> {
                     names: format!("{first:?} and {name:?} at {}/properties", self.schema.node(object).pointer),
                 });
             }
-            let (ty, nullable_type, description) = self.column_type(*id)?;
+            let (ty, nullable_type, mut description) = self.column_type(*id)?;
+            if lower != name.to_lowercase() {
+                // The original name stays visible where the column is documented.
+                description = Some(match description {
+                    Some(d) => format!("JSON field {name:?}. {d}"),
+                    None => format!("JSON field {name:?}"),
+                });
+            }
             let nullable = nullable_type || !shape.required.contains(name);
             cols.push(Column { name: lower, source_name: name.clone(), ty, nullable, description });
         }
@@ -441,6 +476,32 @@ mod tests {
             cols[0].ty.arrow().to_string(),
             r#"Map("key_value": non-null Struct("key": non-null Utf8, "value": Utf8), unsorted)"#
         );
+    }
+
+    #[test]
+    fn names_become_lower_snake_case_identifiers() {
+        for (name, id) in [
+            ("Page Name", "page_name"),
+            ("segment_tracks.event_name", "segment_tracks_event_name"),
+            ("Signup Started", "signup_started"),
+            ("  a -- b  ", "a_b"),
+            ("__v", "__v"),
+            ("UserID", "userid"),
+            ("naïve", "na_ve"),
+            ("!!", ""),
+        ] {
+            assert_eq!(identifier(name), id, "{name:?}");
+        }
+        let cols = columns(
+            json!({"properties": {"Page Name": {"type": "string", "description": "Where."}, "UserID": {"type": "string"}}}),
+        );
+        assert_eq!((cols[0].name.as_str(), cols[0].source_name.as_str()), ("page_name", "Page Name"));
+        assert_eq!(cols[0].description.as_deref(), Some(r#"JSON field "Page Name". Where."#));
+        assert_eq!(cols[1].description, None, "only a change of case: no note");
+        let doc = json!({"properties": {"page name": {"type": "string"}, "page.name": {"type": "string"}}});
+        let s = Schema::compile(&doc, "p.json", &CompileOptions::default()).unwrap();
+        let err = root_columns(&s).unwrap_err().to_string();
+        assert!(err.contains("\"page_name\"") && err.contains("page name") && err.contains("page.name"), "{err}");
     }
 
     #[test]

@@ -11,6 +11,7 @@ use arrow::datatypes::{Int64Type, TimestampMicrosecondType, UInt64Type};
 use arrow_schema::{Field, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate, Utc};
 use eventlake_contract::registry::derived;
+use eventlake_contract::types::identifier;
 use eventlake_contract::{Reason, Registry};
 use eventlake_lake::bronze::BronzeListing;
 use eventlake_lake::catalog::{event_counts_table, quality_table};
@@ -342,7 +343,7 @@ async fn dedup_type(
     session.register_parquet("silver_day", &dir, schema, &["hour"]).await?;
     let table_schema = session.ctx.table("silver_day").await?.schema().as_arrow().clone();
     let columns: Vec<String> = table_schema.fields().iter().map(|f| f.name().clone()).filter(|n| n != "hour").collect();
-    let id = registry.options().envelope.id.to_lowercase();
+    let id = identifier(&registry.options().envelope.id);
     let content: Vec<String> = columns.iter().filter(|c| !LINEAGE.contains(&c.as_str())).map(|c| quote(c)).collect();
     let gold_cols: Vec<String> = columns.iter().filter(|c| !DROPPED_IN_GOLD.contains(&c.as_str())).cloned().collect();
     let order =
@@ -373,7 +374,7 @@ async fn dedup_type(
     let idx = |name: &str| columns.iter().position(|c| c == name);
     let (Some(i_id), Some(i_name), Some(i_created), Some(i_arrival), Some(i_key), Some(i_line)) = (
         idx(&id),
-        idx(&registry.options().envelope.name.to_lowercase()),
+        idx(&identifier(&registry.options().envelope.name)),
         idx(derived::CREATED_DATETIME),
         idx(derived::ARRIVAL_HOUR),
         idx(derived::SOURCE_KEY),

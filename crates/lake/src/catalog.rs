@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use arrow_schema::{Field, Schema, SchemaRef};
 use eventlake_contract::registry::derived;
+use eventlake_contract::types::identifier;
 use eventlake_contract::{Column, ColumnType, Reason, Registry};
 use object_store::path::Path;
 
@@ -67,9 +68,9 @@ impl CatalogTable {
     }
 }
 
-/// A lower-cased, `[a-z0-9_]` version of an event type for table names.
+/// The table-name form of an event type (already an identifier since the registry made it one).
 pub fn table_suffix(event_type: &str) -> String {
-    event_type.to_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+    identifier(event_type)
 }
 
 /// Every table of the lake described by `registry`.
@@ -178,7 +179,7 @@ fn gold_columns(silver: &[Column]) -> Vec<Column> {
 /// Columns every event type shares (the cross-type tables), with one type for all of them.
 fn envelope_columns(registry: &Registry) -> Vec<Column> {
     let env = &registry.options().envelope;
-    let names = [env.id.to_lowercase(), env.name.to_lowercase(), env.created_at.to_lowercase()];
+    let names = [identifier(&env.id), identifier(&env.name), identifier(&env.created_at)];
     let mut out = Vec::new();
     let tables: Vec<_> = registry.tables().collect();
     for name in names.iter().map(String::as_str).chain([derived::EVENT_SUBTYPE, derived::CREATED_DATETIME]) {

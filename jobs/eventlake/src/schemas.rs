@@ -7,6 +7,9 @@ use anyhow::Context;
 use clap::Args;
 use eventlake_contract::{CompileOptions, Envelope, Registry, RegistryOptions, TimeFormat};
 
+/// The column a derived content id is stored in.
+const CONTENT_ID_COLUMN: &str = "event_id";
+
 /// How schemas are compiled and which envelope fields an event carries.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ContractOpts {
@@ -22,6 +25,12 @@ pub(crate) struct ContractOpts {
     /// Envelope field holding the event id.
     #[arg(long, env = "EVENTLAKE_EVENT_ID_FIELD", default_value_t = Envelope::default().id)]
     pub(crate) event_id_field: String,
+
+    /// The events carry no id: derive column `event_id` from each record's content (SHA-256 of
+    /// the record with sorted keys and no whitespace), so the daily job still removes exact
+    /// re-deliveries.
+    #[arg(long, env = "EVENTLAKE_CONTENT_ID", conflicts_with = "event_id_field")]
+    pub(crate) content_id: bool,
 
     /// Envelope field holding the event name.
     #[arg(long, env = "EVENTLAKE_EVENT_NAME_FIELD", default_value_t = Envelope::default().name)]
@@ -49,10 +58,11 @@ impl ContractOpts {
         Ok(RegistryOptions {
             compile: self.compile_options(),
             envelope: Envelope {
-                id: self.event_id_field.clone(),
+                id: if self.content_id { CONTENT_ID_COLUMN.into() } else { self.event_id_field.clone() },
                 name: self.event_name_field.clone(),
                 created_at: self.created_at_field.clone(),
                 time,
+                content_id: self.content_id,
             },
         })
     }

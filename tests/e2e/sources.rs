@@ -10,7 +10,8 @@ use crate::support::{TestLake, eventlake, run};
 on_each_backend!(
     hive_layout_hours_are_read_and_checked,
     text_creation_times_are_read_in_their_zone,
-    segment_events_without_ids_deduplicate_by_content
+    segment_events_without_ids_deduplicate_by_content,
+    page_views_with_run_together_times_load
 );
 
 const HOUR: &str = "2026-11-20T05";
@@ -170,4 +171,30 @@ fn segment_events_without_ids_deduplicate_by_content(lake: TestLake) {
         "{ddl}"
     );
     assert!(ddl.stdout.contains(r#"JSON field "segment_tracks.event_name""#), "the original name stays visible\n{ddl}");
+}
+
+/// Passei Direto's page views: the name in `name`, the time as `"2017-11-1602:10:20"` (date and
+/// time run together), mixed-case and dashed field names, no event id.
+fn page_views_with_run_together_times_load(lake: TestLake) {
+    let fixtures = crate::support::fixtures_dir().join("passei_direto");
+    let data = std::fs::read(fixtures.join("page_views.ndjson")).unwrap();
+    lake.put("bronze/2017/11/16/02/part-0000.json", &data);
+    let mut cmd = eventlake();
+    cmd.arg("hourly").arg("--lake").arg(lake.url()).arg("--schemas").arg(fixtures.join("schemas"));
+    cmd.args(["--hour", "2017-11-16T02", "--no-metrics", "--event-name-field", "name", "--created-at-field", "at"]);
+    cmd.args(["--created-at-format", "%Y-%m-%d%H:%M:%S", "--content-id"]);
+    let run = run(cmd);
+    run.assert_exit(0);
+    let manifest = lake.manifest("2017-11-16T02").unwrap();
+    assert_eq!(
+        (manifest["counts"]["records"].as_u64(), manifest["counts"]["valid"].as_u64()),
+        (Some(4), Some(4)),
+        "{run}"
+    );
+    let rows: Vec<_> = lake.silver_files().iter().flat_map(|f| f.rows()).collect();
+    assert_eq!(rows.len(), 4);
+    let first = rows.iter().find(|r| r["created_datetime"] == "2017-11-16T02:10:20Z").unwrap();
+    assert_eq!(first["event_type"], "pageview");
+    assert_eq!(first["pagename"], "/perfil/22482764/materiais");
+    assert!(first.contains_key("first_accessed_page") && first.contains_key("studentid_clienttype"), "{first:?}");
 }

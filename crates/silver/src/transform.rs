@@ -31,9 +31,9 @@ impl HourContext {
         HourContext { acceptor: Acceptor::new(registry), arrival, window }
     }
 
-    /// The lower-cased column of the event id.
+    /// The column of the event id (its field name as an identifier).
     pub(crate) fn id_column(&self) -> String {
-        self.acceptor.registry().options().envelope.id.to_lowercase()
+        eventlake_contract::types::identifier(&self.acceptor.registry().options().envelope.id)
     }
 }
 

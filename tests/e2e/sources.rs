@@ -11,7 +11,8 @@ on_each_backend!(
     hive_layout_hours_are_read_and_checked,
     text_creation_times_are_read_in_their_zone,
     segment_events_without_ids_deduplicate_by_content,
-    page_views_with_run_together_times_load
+    page_views_with_run_together_times_load,
+    json_array_exports_frame_their_elements
 );
 
 const HOUR: &str = "2026-11-20T05";
@@ -197,4 +198,35 @@ fn page_views_with_run_together_times_load(lake: TestLake) {
     assert_eq!(first["event_type"], "pageview");
     assert_eq!(first["pagename"], "/perfil/22482764/materiais");
     assert!(first.contains_key("first_accessed_page") && first.contains_key("studentid_clienttype"), "{first:?}");
+}
+
+/// Tier's files are JSON arrays written one element per line (`{…},`): each element is a record, and
+/// a trailing comma before `]` is quarantined on its own, so input = silver + quarantine still holds.
+fn json_array_exports_frame_their_elements(lake: TestLake) {
+    let fixtures = crate::support::fixtures_dir().join("tier");
+    let sample = std::fs::read_to_string(fixtures.join("track_events_sample.ndjson")).unwrap();
+    let elements: Vec<&str> = sample.lines().collect();
+    let array = format!("[\n{},\n]\n", elements.join(",\n"));
+    lake.put("bronze/2019/05/13/14/track_events.json", array.as_bytes());
+    let mut cmd = eventlake();
+    cmd.arg("hourly").arg("--lake").arg(lake.url()).arg("--schemas").arg(fixtures.join("schemas"));
+    cmd.args(["--hour", "2019-05-13T14", "--no-metrics", "--content-id"]);
+    cmd.args(["--event-name-field", "segment_tracks.event_name"]);
+    cmd.args([
+        "--created-at-field",
+        "segment_tracks.original_timestamp_time",
+        "--created-at-format",
+        "%Y-%m-%d %H:%M:%S",
+    ]);
+    let run = run(cmd);
+    run.assert_exit(0);
+    let counts = &lake.manifest("2019-05-13T14").unwrap()["counts"];
+    assert_eq!((counts["records"].as_u64(), counts["valid"].as_u64()), (Some(3), Some(2)), "{run}");
+    let quarantined = lake.quarantine();
+    assert_eq!(quarantined.len(), 1);
+    let (_, line) = &quarantined[0];
+    assert_eq!(
+        (line["reason"].as_str(), line["record"].as_str(), line["line"].as_u64()),
+        (Some("malformed_json"), Some("]"), Some(4))
+    );
 }

@@ -1,9 +1,14 @@
-//! Framing a byte stream into records, the way Kinesis Firehose writes them.
+//! Framing a byte stream into records, the way Kinesis Firehose writes them, or the elements of a
+//! JSON array.
 //!
 //! Records are JSON values separated by newlines, or concatenated with nothing in between (Firehose's
 //! default). CRLF, blank lines, a missing final newline and a UTF-8 byte-order mark are accepted. A
 //! record that does not parse runs to the end of its line and is returned as [`Record::Malformed`]
 //! with its exact bytes, so nothing after it is lost.
+//!
+//! A stream whose first value starts with `[` is a JSON array of records (entity exports, Segment
+//! dumps written as `[{…},\n{…}]`): each element is a record, and may span lines. A trailing comma
+//! before `]`, or anything after it, is a malformed record of its own.
 //!
 //! Memory is bounded by the buffer plus the largest record: the reader streams.
 
@@ -51,7 +56,8 @@ impl RecordReader<io::Empty> {
     /// Frames a complete piece of a larger stream, in place (no copy): `bytes` starts at line
     /// `first_line` and stream offset `base_offset`; `stream_start` says whether a byte-order mark
     /// may lead.
-    pub fn for_chunk(bytes: Vec<u8>, first_line: u64, base_offset: u64, stream_start: bool) -> Self {
+    /// `in_array`: the piece lies inside a JSON array a previous piece opened.
+    pub fn for_chunk(bytes: Vec<u8>, first_line: u64, base_offset: u64, stream_start: bool, in_array: bool) -> Self {
         RecordReader {
             inner: io::empty(),
             end: bytes.len(),
@@ -63,8 +69,22 @@ impl RecordReader<io::Empty> {
             at_stream_start: stream_start,
             max_record: usize::MAX,
             tape: Tape::default(),
+            array: if in_array { ArrayState::Open { after_comma: false } } else { ArrayState::Unknown },
         }
     }
+}
+
+/// Where the reader is with respect to a top-level JSON array.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ArrayState {
+    /// The first value has not been seen yet.
+    Unknown,
+    /// Not an array: newline-delimited or concatenated records.
+    Lines,
+    /// Inside the array; `after_comma`: a `,` was the last separator.
+    Open { after_comma: bool },
+    /// After the closing `]`.
+    Closed,
 }
 
 /// Streams records out of any reader.
@@ -82,6 +102,7 @@ pub struct RecordReader<R> {
     at_stream_start: bool,
     max_record: usize,
     tape: Tape,
+    array: ArrayState,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -101,6 +122,7 @@ impl<R: Read> RecordReader<R> {
             at_stream_start: true,
             max_record,
             tape: Tape::default(),
+            array: ArrayState::Unknown,
         }
     }
 
@@ -169,9 +191,14 @@ impl<R: Read> RecordReader<R> {
                 self.at_stream_start = false;
             }
             while self.start < self.end {
-                match self.buf[self.start] {
-                    b'\n' => self.line += 1,
-                    b' ' | b'\r' | b'\t' => {}
+                match (self.buf[self.start], self.array) {
+                    (b'\n', _) => self.line += 1,
+                    (b' ' | b'\r' | b'\t', _) => {}
+                    (b'[', ArrayState::Unknown) => self.array = ArrayState::Open { after_comma: false },
+                    (b',', ArrayState::Open { after_comma: false }) => {
+                        self.array = ArrayState::Open { after_comma: true }
+                    }
+                    (b']', ArrayState::Open { after_comma: false }) => self.array = ArrayState::Closed,
                     _ => break,
                 }
                 self.start += 1;
@@ -180,13 +207,33 @@ impl<R: Read> RecordReader<R> {
                 break;
             }
         }
+        match self.array {
+            ArrayState::Unknown => self.array = ArrayState::Lines,
+            ArrayState::Open { .. } if self.buf[self.start] == b']' => {
+                // `,]`: the comma promised an element that never came.
+                self.array = ArrayState::Closed;
+                return Ok(Some(self.malformed_here(1, ParseErrorKind::UnexpectedByte(b']'))));
+            }
+            ArrayState::Open { .. } if self.buf[self.start] == b',' => {
+                return Ok(Some(self.malformed_here(1, ParseErrorKind::UnexpectedByte(b','))));
+            }
+            ArrayState::Open { .. } => self.array = ArrayState::Open { after_comma: false },
+            ArrayState::Closed => {
+                // Nothing may follow the array: the rest of the line is one malformed record.
+                let len = memchr_newline(&self.buf[self.start..self.end]).unwrap_or(self.end - self.start);
+                return Ok(Some(self.malformed_here(len, ParseErrorKind::TrailingCharacters)));
+            }
+            ArrayState::Lines => {}
+        }
+        let in_array = matches!(self.array, ArrayState::Open { .. });
         // Parse, reading more while the record is cut by the buffer end.
         let outcome = loop {
             let window = &self.buf[self.start..self.end];
             match self.tape.parse_prefix(window) {
                 Ok(len) => break Ok(len),
                 Err(e) if e.kind == ParseErrorKind::UnexpectedEnd && !self.eof => {
-                    if memchr_newline(window).is_some() {
+                    // A line-delimited record ends at its line; an array element may span lines.
+                    if !in_array && memchr_newline(window).is_some() {
                         break Err(e);
                     }
                     self.fill()?;
@@ -235,6 +282,16 @@ impl<R: Read> RecordReader<R> {
                 }))
             }
         }
+    }
+}
+
+impl<R: Read> RecordReader<R> {
+    /// The `len` bytes at the read position as one malformed record.
+    fn malformed_here(&mut self, len: usize, kind: ParseErrorKind) -> Record<'_> {
+        let start = self.start;
+        let at = Position { line: self.line, offset: self.base + start as u64 };
+        self.start += len;
+        Record::Malformed { raw: &self.buf[start..start + len], error: ParseError { offset: 0, kind }, at }
     }
 }
 
@@ -296,10 +353,36 @@ mod tests {
     }
 
     #[test]
+    fn frames_the_elements_of_a_json_array() {
+        let input = b"[\n  {\"a\": 1,\n   \"b\": [2]},\n  {\"a\":\n 3}, \"x\"\n]\n";
+        for max in [64, 1 << 20] {
+            assert_eq!(
+                frame(input, max),
+                ["ok 2:4 {\"a\": 1,\n   \"b\": [2]}", "ok 4:29 {\"a\":\n 3}", "ok 5:40 \"x\""],
+                "buffer {max}"
+            );
+        }
+        // Tier's export: one element per line, each line ending with `},`; then a trailing comma.
+        assert_eq!(
+            frame(b"[{\"a\":1},\n{\"a\":2},\n]", 1 << 20),
+            ["ok 1:1 {\"a\":1}", "ok 2:10 {\"a\":2}", "bad 3:19 ]"]
+        );
+        assert_eq!(frame(b"[{\"a\":1}] {\"a\":2}\n", 1 << 20), ["ok 1:1 {\"a\":1}", "bad 1:10 {\"a\":2}"]);
+        assert_eq!(frame(b"[{\"a\":1},,{\"a\":\n", 1 << 20), ["ok 1:1 {\"a\":1}", "bad 1:9 ,", "bad 1:10 {\"a\":"]);
+        // A piece cut after an element continues the array it is part of.
+        let mut piece = RecordReader::for_chunk(b",\n{\"a\":2}\n]".to_vec(), 7, 100, false, true);
+        let first = piece.next_record().unwrap().unwrap();
+        assert_eq!((first.raw(), first.position().line), (&b"{\"a\":2}"[..], 8));
+        assert!(piece.next_record().unwrap().is_none());
+        // Records that are arrays stay records when the stream does not start with one.
+        assert_eq!(frame(b"{\"a\":1}\n[1]\n", 1 << 20), ["ok 1:0 {\"a\":1}", "ok 2:8 [1]"]);
+    }
+
+    #[test]
     fn truncated_last_record_and_oversized_records() {
         assert_eq!(frame(b"{\"a\":1}\n{\"a\"", 1 << 20), ["ok 1:0 {\"a\":1}", "bad 2:8 {\"a\""]);
         let mut r = RecordReader::with_max_record(
-            &b"[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34]"[..],
+            &b"{\"a\":[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32]}"[..],
             64,
         );
         assert!(r.next_record().is_err());

@@ -72,16 +72,21 @@ pub(crate) struct CutChunk {
     pub(crate) first_line: u64,
     pub(crate) base_offset: u64,
     pub(crate) stream_start: bool,
+    /// The chunk continues a JSON array an earlier chunk opened.
+    pub(crate) in_array: bool,
 }
 
 /// Cuts a decompressed stream into chunks of about `target` bytes, each ending after a newline or,
-/// in streams without newlines, after a complete top-level JSON value.
+/// in streams without newlines, after a complete top-level JSON value. A stream that starts with
+/// `[` is a JSON array: its chunks end after a complete element, so elements may span lines.
 pub(crate) struct Chunker<R> {
     inner: R,
     carry: Vec<u8>,
     line: u64,
     offset: u64,
     first: bool,
+    /// The stream is a JSON array (known once the first chunk is read).
+    array: bool,
     eof: bool,
     target: usize,
     max_record: usize,
@@ -89,7 +94,17 @@ pub(crate) struct Chunker<R> {
 
 impl<R: Read> Chunker<R> {
     pub(crate) fn new(inner: R, target: usize, max_record: usize) -> Self {
-        Chunker { inner, carry: Vec::new(), line: 1, offset: 0, first: true, eof: false, target, max_record }
+        Chunker {
+            inner,
+            carry: Vec::new(),
+            line: 1,
+            offset: 0,
+            first: true,
+            array: false,
+            eof: false,
+            target,
+            max_record,
+        }
     }
 
     /// Lines started so far (for error messages).
@@ -124,10 +139,18 @@ impl<R: Read> Chunker<R> {
         let mut want = self.target;
         let cut = loop {
             self.read_until(&mut buf, want)?;
+            if self.first {
+                let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
+                self.array = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
+            }
             if self.eof {
                 break buf.len();
             }
-            if let Some(i) = memchr::memrchr(b'\n', &buf) {
+            if self.array {
+                if let Some(end) = last_element_end(&buf, usize::from(!self.first)) {
+                    break end;
+                }
+            } else if let Some(i) = memchr::memrchr(b'\n', &buf) {
                 break i + 1;
             }
             if let Some(end) = last_value_end(&buf) {
@@ -143,12 +166,51 @@ impl<R: Read> Chunker<R> {
             return Ok(None);
         }
         self.carry = buf.split_off(cut);
-        let chunk = CutChunk { first_line: self.line, base_offset: self.offset, stream_start: self.first, bytes: buf };
+        let chunk = CutChunk {
+            first_line: self.line,
+            base_offset: self.offset,
+            stream_start: self.first,
+            in_array: self.array && !self.first,
+            bytes: buf,
+        };
         self.first = false;
         self.offset += chunk.bytes.len() as u64;
         self.line += memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
         Ok(Some(chunk))
     }
+}
+
+/// End of the last complete element of a JSON array in `b` (string-aware): where nesting returns to
+/// the array's own level. `depth`: the nesting at `b[0]` (0 before the `[`, 1 inside the array).
+fn last_element_end(b: &[u8], depth: usize) -> Option<usize> {
+    let mut depth = depth;
+    let mut in_string = false;
+    let mut escaped = false;
+    let mut last = None;
+    for (i, &c) in b.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == b'\\' {
+                escaped = true;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 1 {
+                    last = Some(i + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    last
 }
 
 /// End of the last complete top-level object or array in `b` (string-aware), if any.
@@ -205,5 +267,34 @@ mod tests {
         assert_eq!(got[0].0, "{\"a\":\"}{\"}");
         assert_eq!(got.iter().map(|c| c.0.as_str()).collect::<String>(), "{\"a\":\"}{\"}{\"a\":2}{\"a\":3}");
         assert_eq!(last_value_end(b"{\"a\":[1,{}]} {\"b\""), Some(12));
+    }
+
+    /// A pretty-printed JSON array is cut only between elements, and every piece frames the
+    /// elements it holds: together, exactly the array's elements.
+    #[test]
+    fn cuts_json_arrays_between_elements() {
+        let elements: Vec<String> =
+            (0..40).map(|i| format!("{{\n    \"Id\": {i},\n    \"Name\": \"Course [{i}]\"\n  }}")).collect();
+        let input = format!("[\n  {}\n]\n", elements.join(",\n  "));
+        let mut c = Chunker::new(input.as_bytes(), 64, 1 << 20);
+        let mut framed = Vec::new();
+        let mut pieces = 0;
+        while let Some(ch) = c.next_chunk().unwrap() {
+            assert_eq!(ch.in_array, !ch.stream_start);
+            let mut r = eventlake_contract::records::RecordReader::for_chunk(
+                ch.bytes,
+                ch.first_line,
+                ch.base_offset,
+                ch.stream_start,
+                ch.in_array,
+            );
+            while let Some(rec) = r.next_record().unwrap() {
+                assert!(matches!(rec, eventlake_contract::records::Record::Parsed { .. }), "{:?}", rec.position());
+                framed.push(String::from_utf8(rec.raw().to_vec()).unwrap());
+            }
+            pieces += 1;
+        }
+        assert!(pieces > 10, "{pieces}");
+        assert_eq!(framed, elements);
     }
 }

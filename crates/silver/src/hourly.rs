@@ -406,6 +406,7 @@ fn read_inputs(
                 first_line: cut.first_line,
                 base_offset: cut.base_offset,
                 stream_start: cut.stream_start,
+                in_array: cut.in_array,
             };
             seq += 1;
             if tx.send(chunk).is_err() {

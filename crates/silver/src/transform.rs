@@ -46,6 +46,8 @@ pub(crate) struct Chunk {
     pub(crate) first_line: u64,
     pub(crate) base_offset: u64,
     pub(crate) stream_start: bool,
+    /// The piece lies inside a JSON array an earlier piece of its object opened.
+    pub(crate) in_array: bool,
 }
 
 /// Counts of one chunk (summed by the run).
@@ -109,7 +111,13 @@ impl Worker {
         let source_key = chunk.source_key.clone();
         let mut quarantine = Vec::new();
         let arrival_hour = ctx.arrival.to_string();
-        let mut reader = RecordReader::for_chunk(chunk.bytes, chunk.first_line, chunk.base_offset, chunk.stream_start);
+        let mut reader = RecordReader::for_chunk(
+            chunk.bytes,
+            chunk.first_line,
+            chunk.base_offset,
+            chunk.stream_start,
+            chunk.in_array,
+        );
         loop {
             let record = match reader.next_record() {
                 Ok(Some(r)) => r,

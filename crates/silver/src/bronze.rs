@@ -180,9 +180,20 @@ impl<R: Read> Chunker<R> {
     }
 }
 
-/// End of the last complete element of a JSON array in `b` (string-aware): where nesting returns to
-/// the array's own level. `depth`: the nesting at `b[0]` (0 before the `[`, 1 inside the array).
+/// End of the last complete element of a JSON array in `b`: where nesting returns to the array's
+/// own level. `depth`: the nesting at `b[0]` (0 before the `[`, 1 inside the array).
 fn last_element_end(b: &[u8], depth: usize) -> Option<usize> {
+    last_close_to(b, depth, 1)
+}
+
+/// End of the last complete top-level object or array in `b` (string-aware), if any.
+fn last_value_end(b: &[u8]) -> Option<usize> {
+    last_close_to(b, 0, 0)
+}
+
+/// After the last `}` or `]` (outside strings) that brings nesting from `depth` at `b[0]` back to
+/// `level`.
+fn last_close_to(b: &[u8], depth: usize, level: usize) -> Option<usize> {
     let mut depth = depth;
     let mut in_string = false;
     let mut escaped = false;
@@ -203,39 +214,7 @@ fn last_element_end(b: &[u8], depth: usize) -> Option<usize> {
             b'{' | b'[' => depth += 1,
             b'}' | b']' if depth > 0 => {
                 depth -= 1;
-                if depth == 1 {
-                    last = Some(i + 1);
-                }
-            }
-            _ => {}
-        }
-    }
-    last
-}
-
-/// End of the last complete top-level object or array in `b` (string-aware), if any.
-fn last_value_end(b: &[u8]) -> Option<usize> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    let mut last = None;
-    for (i, &c) in b.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if c == b'\\' {
-                escaped = true;
-            } else if c == b'"' {
-                in_string = false;
-            }
-            continue;
-        }
-        match c {
-            b'"' => in_string = true,
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' if depth > 0 => {
-                depth -= 1;
-                if depth == 0 {
+                if depth == level {
                     last = Some(i + 1);
                 }
             }

@@ -4,11 +4,14 @@
 //! compiles them once and answers three questions with the same compiled schema:
 //!
 //! ```text
-//!   schemas/*.json ──► Registry ──► EventSchema (one per event name)
-//!                                    ├─ validate: is this record valid? (json::Tape → Schema::validate)
-//!                                    ├─ columns:  what are its Parquet columns? (types::ColumnType::arrow)
-//!                                    └─ Athena:   what does its table say? (types::ColumnType::athena)
-//!                        └──────► EventTable (one per event type = first segment of the name)
+//!   schemas/**/*.json ──► Resources: every file by path and `$id`, bundled meta-schemas
+//!        │                (a file without an event name is a definition others `$ref`)
+//!        ▼
+//!   Registry ──► EventSchema (one per event name)
+//!                 ├─ validate: is this record valid? (json::Tape → Schema::validate)
+//!                 ├─ columns:  what are its Parquet columns? (types::ColumnType::arrow)
+//!                 └─ Athena:   what does its table say? (types::ColumnType::athena)
+//!            └─► EventTable (one per event type = first segment of the name, as an identifier)
 //!
 //!   framed record ──► accept::Acceptor::accept ──► Ok: a row in rows::RowsBuilder (Arrow)
 //!                                               └► Err: Rejection { reason: Reason, detail, pointer, … }

@@ -212,16 +212,22 @@ impl<R: Read> RecordReader<R> {
             ArrayState::Open { .. } if self.buf[self.start] == b']' => {
                 // `,]`: the comma promised an element that never came.
                 self.array = ArrayState::Closed;
-                return Ok(Some(self.malformed_here(1, ParseErrorKind::UnexpectedByte(b']'))));
+                return Ok(Some(
+                    self.malformed_here(1, ParseError { offset: 0, kind: ParseErrorKind::UnexpectedByte(b']') }),
+                ));
             }
             ArrayState::Open { .. } if self.buf[self.start] == b',' => {
-                return Ok(Some(self.malformed_here(1, ParseErrorKind::UnexpectedByte(b','))));
+                return Ok(Some(
+                    self.malformed_here(1, ParseError { offset: 0, kind: ParseErrorKind::UnexpectedByte(b',') }),
+                ));
             }
             ArrayState::Open { .. } => self.array = ArrayState::Open { after_comma: false },
             ArrayState::Closed => {
                 // Nothing may follow the array: the rest of the line is one malformed record.
-                let len = memchr_newline(&self.buf[self.start..self.end]).unwrap_or(self.end - self.start);
-                return Ok(Some(self.malformed_here(len, ParseErrorKind::TrailingCharacters)));
+                let len = self.line_len()?;
+                return Ok(Some(
+                    self.malformed_here(len, ParseError { offset: 0, kind: ParseErrorKind::TrailingCharacters }),
+                ));
             }
             ArrayState::Lines => {}
         }
@@ -258,40 +264,35 @@ impl<R: Read> RecordReader<R> {
                 }
             }
             Err(error) => {
-                // The malformed record runs to the end of its line (the newline is not part of it).
-                let mut len = loop {
-                    let window = &self.buf[self.start..self.end];
-                    if let Some(i) = memchr_newline(window) {
-                        break i;
-                    }
-                    if !self.fill()? {
-                        break self.end - self.start;
-                    }
-                };
-                let start = self.start;
-                let mut raw = &self.buf[start..start + len];
-                if raw.last() == Some(&b'\r') {
-                    raw = &raw[..raw.len() - 1];
-                    len -= 1;
-                }
-                self.start += len;
-                Ok(Some(Record::Malformed {
-                    raw,
-                    error,
-                    at: Position { line: at.line, offset: self.base + start as u64 },
-                }))
+                // The malformed record runs to the end of its line.
+                let len = self.line_len()?;
+                Ok(Some(self.malformed_here(len, error)))
             }
         }
     }
 }
 
 impl<R: Read> RecordReader<R> {
+    /// Bytes from the read position to the end of its line, reading more as needed (the newline,
+    /// and a CR before it, are not counted).
+    fn line_len(&mut self) -> io::Result<usize> {
+        let len = loop {
+            if let Some(i) = memchr_newline(&self.buf[self.start..self.end]) {
+                break i;
+            }
+            if !self.fill()? {
+                break self.end - self.start;
+            }
+        };
+        Ok(if len > 0 && self.buf[self.start + len - 1] == b'\r' { len - 1 } else { len })
+    }
+
     /// The `len` bytes at the read position as one malformed record.
-    fn malformed_here(&mut self, len: usize, kind: ParseErrorKind) -> Record<'_> {
+    fn malformed_here(&mut self, len: usize, error: ParseError) -> Record<'_> {
         let start = self.start;
         let at = Position { line: self.line, offset: self.base + start as u64 };
         self.start += len;
-        Record::Malformed { raw: &self.buf[start..start + len], error: ParseError { offset: 0, kind }, at }
+        Record::Malformed { raw: &self.buf[start..start + len], error, at }
     }
 }
 

@@ -166,18 +166,18 @@ impl Resources {
             self.located.insert(Location { doc, pointer }, resource);
             return Ok(());
         };
-        let source = self.docs[doc as usize].source.clone();
-        let invalid = |keyword: &str, reason: String| Error::InvalidKeyword {
-            file: source.clone(),
-            pointer: pointer.clone(),
-            keyword: keyword.into(),
-            reason,
-        };
         let mut resource = resource;
         let mut draft = draft;
         // Before 2019-09 `$ref` overrides its siblings, `$id` included.
         let id = map.get(draft.id_keyword()).filter(|_| !(draft.legacy() && map.contains_key("$ref")));
         if let Some(J::String(id)) = id {
+            let source = self.docs[doc as usize].source.clone();
+            let invalid = |keyword: &str, reason: String| Error::InvalidKeyword {
+                file: source.clone(),
+                pointer: pointer.clone(),
+                keyword: keyword.into(),
+                reason,
+            };
             let base = self.resources[resource as usize].uri.clone();
             let uri = base.join(id).map_err(|e| invalid(draft.id_keyword(), format!("{id:?} is not a URI: {e}")))?;
             let fragment = uri.fragment().unwrap_or("").to_owned();
@@ -213,15 +213,16 @@ impl Resources {
                 self.anchor(&uri, &fragment, doc, &pointer);
             }
         }
-        let base = self.resources[resource as usize].uri.clone();
         if draft.has("$anchor")
             && let Some(J::String(name)) = map.get("$anchor")
         {
+            let base = self.resources[resource as usize].uri.clone();
             self.anchor(&base, name, doc, &pointer);
         }
         if draft.has("$dynamicAnchor")
             && let Some(J::String(name)) = map.get("$dynamicAnchor")
         {
+            let base = self.resources[resource as usize].uri.clone();
             self.anchor(&base, name, doc, &pointer);
             self.resources[resource as usize].dynamic_anchors.push((name.clone(), pointer.clone()));
         }

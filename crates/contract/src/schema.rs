@@ -769,8 +769,6 @@ impl Compiler<'_> {
         if node.more.contains.is_some_and(|(sub, _, _)| sub == NodeId::MAX) {
             node.more.contains = None;
         }
-        let reference = self.nodes[id as usize].reference;
-        node.reference = reference;
         node.required_props = node.properties.iter().map(|(k, _)| node.required.contains(k)).collect();
         node.required_undeclared = node.required.iter().filter(|r| node.property(r).is_none()).cloned().collect();
         self.nodes[id as usize] = node;

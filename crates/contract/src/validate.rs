@@ -387,7 +387,6 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                         }
                     } else if let Some(names) = closed
                         && !by_pattern
-                        && declared.is_none()
                         && names.binary_search_by(|x| x.as_str().cmp(key)).is_err()
                         && !n.closed_patterns.iter().any(|re| re.is_match(key))
                     {
@@ -632,7 +631,8 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
             }
             _ => return,
         }
-        // In-place applicators whose annotations count when they pass.
+        // In-place applicators whose annotations count when they pass (`if` is probed once, below).
+        let mut passing: Vec<NodeId> = Vec::new();
         let mut candidates: Vec<NodeId> = Vec::new();
         candidates.extend(n.reference);
         if let Some((target, name)) = &n.more.dynamic_ref {
@@ -641,7 +641,7 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
         candidates.extend(n.all_of.iter().chain(&n.any_of).chain(&n.one_of));
         if let Some((cond, then, otherwise)) = n.more.if_then_else {
             if self.probe(cond, v) {
-                candidates.push(cond);
+                passing.push(cond);
                 candidates.extend(then);
             } else {
                 candidates.extend(otherwise);
@@ -652,7 +652,11 @@ impl<'s, 'e, 'a> Walker<'s, 'e, 'a> {
                 candidates.push(*sub);
             }
         }
-        let passing: Vec<NodeId> = candidates.into_iter().filter(|&sub| self.probe(sub, v)).collect();
+        for sub in candidates {
+            if self.probe(sub, v) {
+                passing.push(sub);
+            }
+        }
         for sub in passing {
             let node = self.schema.node(sub);
             if node.always.is_some() {

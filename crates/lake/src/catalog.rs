@@ -68,11 +68,6 @@ impl CatalogTable {
     }
 }
 
-/// The table-name form of an event type (already an identifier since the registry made it one).
-pub fn table_suffix(event_type: &str) -> String {
-    identifier(event_type)
-}
-
 /// Every table of the lake described by `registry`.
 pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
     let date = Partition { name: layout::DATE_KEY, kind: PartitionKind::Date };
@@ -81,7 +76,8 @@ pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
     let event_type = Partition { name: layout::EVENT_TYPE_KEY, kind: PartitionKind::Enum(types) };
     let mut out = Vec::new();
     for t in registry.tables() {
-        let suffix = table_suffix(&t.event_type);
+        // Event types are identifiers (the registry makes them so): they name the tables as they are.
+        let suffix = &t.event_type;
         let silver = t.silver_columns();
         out.push(CatalogTable {
             name: format!("silver_{suffix}"),

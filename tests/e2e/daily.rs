@@ -136,7 +136,7 @@ fn dedup_keeps_the_earliest_delivery_and_counts_the_rest(lake: TestLake) {
     );
 
     // Quality of the day's 24 arrival hours (not the next day's 01:00, whose events are late).
-    let quality = json!({"records": 15, "valid": 14, "quarantined": 1, "malformed_json": 1, "bad_envelope": 0,
+    let quality = json!({"records": 15, "valid": 14, "quarantined": 1, "malformed_json": 1, "malformed_csv": 0, "bad_envelope": 0,
                          "unknown_event_name": 0, "schema_violation": 0, "out_of_window": 0});
     assert_eq!(quality_row(&lake, DAY), quality);
     assert_eq!(
@@ -566,7 +566,8 @@ impl Reference {
 /// The hourly manifests of the date's 24 arrival hours, summed as `daily_quality` columns.
 fn summed_quality(lake: &TestLake, date: &str) -> Value {
     let mut sums: BTreeMap<&str, u64> = BTreeMap::new();
-    let reasons = ["malformed_json", "bad_envelope", "unknown_event_name", "schema_violation", "out_of_window"];
+    let reasons =
+        ["malformed_json", "malformed_csv", "bad_envelope", "unknown_event_name", "schema_violation", "out_of_window"];
     for h in 0..24 {
         let Some(m) = lake.manifest(&format!("{date}T{h:02}")) else { continue };
         let c = &m["counts"];

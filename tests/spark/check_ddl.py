@@ -112,8 +112,10 @@ def split_sql(text: str) -> list[str]:
     return [s for s in stmts if s]
 
 
-def statements_from_binary(binary: str, lake: str, schemas: str, database: str) -> list[str]:
+def statements_from_binary(binary: str, lake: str, schemas: str, database: str, config: str | None = None) -> list[str]:
     base = [binary, "setup", "--lake", lake, "--schemas", schemas, "--database", database, "--print"]
+    if config:
+        base += ["--config", config]
     env = dict(os.environ, EVENTLAKE_LOG_FORMAT="json")
     r = subprocess.run(base + ["--format", "json"], capture_output=True, text=True, env=env)
     if r.returncode == 0:
@@ -208,14 +210,22 @@ def is_hidden(rel: Path) -> bool:
 
 
 def load_manifests(lake: Path, report: Report) -> dict[Path, Output]:
-    """Manifest outputs that exist on disk; checks every data file on disk is listed exactly once."""
+    """Manifest outputs that exist on disk; checks every data file on disk is listed exactly once.
+
+    The lake root and each named source's folder (`sources/<name>/`) keep their own manifests, whose
+    keys are relative to that folder."""
     listed: dict[Path, list[Output]] = defaultdict(list)
-    manifests = sorted((lake / "_manifests").glob("hourly/dt=*/hour=*.json")) + sorted((lake / "_manifests").glob("daily/dt=*.json"))
+    roots = [lake] + sorted(p for p in (lake / "sources").glob("*") if p.is_dir())
+    manifests = [
+        (root, m)
+        for root in roots
+        for m in sorted((root / "_manifests").glob("hourly/dt=*/hour=*.json")) + sorted((root / "_manifests").glob("daily/dt=*.json"))
+    ]
     if not manifests:
         report.fail(f"no manifests under {lake}/_manifests")
-    for m in manifests:
+    for root, m in manifests:
         for o in json.loads(m.read_text()).get("outputs", []):
-            p = (lake / o["key"]).resolve()
+            p = (root / o["key"]).resolve()
             listed[p].append(Output(p, o["kind"], int(o["rows"]), {k: str(o.get(k) or "") for k in ("event_type", "dt", "hour")}, m))
     outputs = {}
     for p, outs in listed.items():
@@ -642,6 +652,7 @@ def main() -> int:
     ap.add_argument("--ddl-file", help="read the statements from this file instead of the binary")
     ap.add_argument("--lake", help="lake folder written by the jobs")
     ap.add_argument("--schemas", help="event schema folder (passed to setup)")
+    ap.add_argument("--config", help="project file declaring more sources (passed to setup)")
     ap.add_argument("--database", default="eventlake_ddl_check")
     ap.add_argument("--work", required=True, help="scratch folder: metastore, warehouse, spark.log")
     ap.add_argument("--self-test", action="store_true", help="check Spark rejects broken DDL (runs first)")
@@ -661,7 +672,7 @@ def main() -> int:
         if args.ddl_file:
             stmts = split_sql(Path(args.ddl_file).read_text())
         else:
-            stmts = statements_from_binary(args.binary, str(lake), args.schemas, args.database)
+            stmts = statements_from_binary(args.binary, str(lake), args.schemas, args.database, args.config)
         print(f"{len(stmts)} statements; lake {lake}", flush=True)
         outputs = load_manifests(lake, report)
 

@@ -16,14 +16,16 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/eventlake-ddl-check.XXXXXX")"
 keep=1
 trap '[ "$keep" = 1 ] && echo "scratch files kept in $WORK" >&2 || rm -rf "$WORK"' EXIT
 
-# The demo lake: hours 2026-11-20T05 and T06 (silver + quarantine), then that day's gold.
+# The demo lake: hours 2026-11-20T05 and T06 (silver + quarantine), then that day's gold, for the
+# sample events and the demo's CSV source (sources/paidy/).
 {
   "$BIN" --log-format json demo --dir "$WORK/demo"
   "$BIN" --log-format json daily --lake "$WORK/demo/lake" --schemas "$WORK/demo/schemas" \
-    --date 2026-11-20 --allow-incomplete --no-metrics
+    --config "$WORK/demo/paidy/eventlake.toml" --date 2026-11-20 --allow-incomplete --no-metrics
 } >"$WORK/demo.log" 2>&1 || { cat "$WORK/demo.log" >&2; echo "tests/spark/run.sh: building the demo lake failed" >&2; exit 2; }
 
 "$PY" "$ROOT/tests/spark/check_ddl.py" --self-test --binary "$BIN" \
-  --lake "$WORK/demo/lake" --schemas "$WORK/demo/schemas" --database eventlake_ddl_check \
+  --lake "$WORK/demo/lake" --schemas "$WORK/demo/schemas" --config "$WORK/demo/paidy/eventlake.toml" \
+  --database eventlake_ddl_check \
   --work "$WORK/spark" "$@"
 keep=0

@@ -17,11 +17,11 @@ use arrow_schema::SchemaRef;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::json::{Kind, ParseErrorKind, Value};
+use crate::json::{Kind, ParseErrorKind, Value, push_pointer_token};
 use crate::records::Record;
-use crate::registry::{EventSchema, Registry, derived};
+use crate::registry::{Envelope, EventSchema, Registry, derived, is_pointer, pointer_tokens};
 use crate::rows::{Mismatch, RowsBuilder, find_member};
-use crate::types::{ColumnType, identifier};
+use crate::types::ColumnType;
 use crate::validate::ValidationError;
 
 /// Why a record was rejected. The quarantine's `reason` column, the `daily_quality` table's
@@ -30,6 +30,7 @@ use crate::validate::ValidationError;
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     MalformedJson,
+    MalformedCsv,
     BadEnvelope,
     UnknownEventName,
     SchemaViolation,
@@ -38,18 +39,21 @@ pub enum Reason {
 
 impl Reason {
     /// Every reason, in the order of the `daily_quality` columns.
-    pub const ALL: [Reason; 5] = [
+    /// A reason added later comes last, so the table gains a column (`ADD COLUMNS`).
+    pub const ALL: [Reason; 6] = [
         Reason::MalformedJson,
         Reason::BadEnvelope,
         Reason::UnknownEventName,
         Reason::SchemaViolation,
         Reason::OutOfWindow,
+        Reason::MalformedCsv,
     ];
 
     /// The snake_case code written to the quarantine and the aggregates.
     pub fn code(self) -> &'static str {
         match self {
             Reason::MalformedJson => "malformed_json",
+            Reason::MalformedCsv => "malformed_csv",
             Reason::BadEnvelope => "bad_envelope",
             Reason::UnknownEventName => "unknown_event_name",
             Reason::SchemaViolation => "schema_violation",
@@ -61,6 +65,7 @@ impl Reason {
     pub fn description(self) -> &'static str {
         match self {
             Reason::MalformedJson => "not one JSON value",
+            Reason::MalformedCsv => "a CSV row with the wrong number of cells, or cells that are not UTF-8",
             Reason::BadEnvelope => "not an object, or the event name, id or creation time is missing or mistyped",
             Reason::UnknownEventName => "no schema has this event name",
             Reason::SchemaViolation => "fails its schema, has a duplicate key or cannot be stored in its columns",
@@ -90,8 +95,13 @@ pub struct Rejection {
 }
 
 impl Rejection {
-    fn new(reason: Reason, detail: String, pointer: String) -> Rejection {
+    pub(crate) fn new(reason: Reason, detail: String, pointer: String) -> Rejection {
         Rejection { reason, detail, pointer, errors: Vec::new(), event_name: None }
+    }
+
+    pub(crate) fn with_event_name(mut self, name: Option<&str>) -> Rejection {
+        self.event_name = name.map(str::to_owned);
+        self
     }
 
     fn named(mut self, name: &str) -> Rejection {
@@ -132,8 +142,8 @@ pub struct TableLayout {
     arrival_hour_col: usize,
     source_key_col: usize,
     source_line_col: usize,
-    /// The derived content id column (`usize::MAX` when the events carry their own id).
-    content_id_col: usize,
+    /// The derived id column (`usize::MAX` when the id is a root member of the record).
+    derived_id_col: usize,
 }
 
 impl TableLayout {
@@ -192,8 +202,8 @@ impl Acceptor {
                 arrival_hour_col: pos(derived::ARRIVAL_HOUR),
                 source_key_col: pos(derived::SOURCE_KEY),
                 source_line_col: pos(derived::SOURCE_LINE),
-                content_id_col: if registry.options().envelope.content_id {
-                    pos(&identifier(&registry.options().envelope.id))
+                derived_id_col: if registry.options().envelope.derives_id() {
+                    pos(Envelope::DERIVED_ID)
                 } else {
                     usize::MAX
                 },
@@ -242,10 +252,11 @@ impl Acceptor {
             }
             Record::Parsed { value, .. } => *value,
         };
-        let (route, created_micros) = self.check(value, window)?;
+        let checked = self.check(value, window, lineage.arrival)?;
+        let (route, created_micros) = (checked.route, checked.created_micros);
         let event = &route.event;
         let rows = sink.rows_for(&route.layout, created_micros);
-        match fill_row(rows, route, value, created_micros, lineage) {
+        match fill_row(rows, &checked, value, lineage) {
             Ok(()) => {
                 rows.commit_row();
                 Ok(Accepted { event, created_micros })
@@ -263,9 +274,14 @@ impl Acceptor {
     }
 
     /// Envelope, event name, schema and window.
-    fn check(&self, v: Value<'_>, window: Option<Window>) -> Result<(&Route, i64), Rejection> {
+    fn check<'s, 'v>(
+        &'s self,
+        v: Value<'v>,
+        window: Option<Window>,
+        arrival: i64,
+    ) -> Result<Checked<'s, 'v>, Rejection> {
         let env = &self.registry.options().envelope;
-        let envelope = |detail: String, field: &str| Rejection::new(Reason::BadEnvelope, detail, format!("/{field}"));
+        let envelope = |detail: String, field: &str| Rejection::new(Reason::BadEnvelope, detail, field_pointer(field));
         if v.kind() != Kind::Object {
             return Err(Rejection::new(
                 Reason::BadEnvelope,
@@ -273,39 +289,47 @@ impl Acceptor {
                 String::new(),
             ));
         }
-        let name = match v.get(&env.name) {
-            Some(n) => n.as_str().ok_or_else(|| {
-                envelope(format!("{} must be a string, got {}", env.name, n.kind().json_type()), &env.name)
-            })?,
-            None => return Err(envelope(format!("{} is missing", env.name), &env.name)),
+        let name = match &self.registry.options().entity {
+            Some(entity) => entity.table.as_str(),
+            None => match lookup(v, &env.name) {
+                Some(n) => n.as_str().ok_or_else(|| {
+                    envelope(format!("{} must be a string, got {}", env.name, n.kind().json_type()), &env.name)
+                })?,
+                None => return Err(envelope(format!("{} is missing", env.name), &env.name)),
+            },
         };
-        match v.get(&env.id) {
-            _ if env.content_id => {}
-            Some(id) if id.kind() == Kind::String => {}
+        let id = match lookup(v, &env.id) {
+            _ if env.content_id => None,
+            Some(id) if matches!(id.kind(), Kind::String | Kind::Int) => Some(id),
             Some(id) => {
-                return Err(envelope(format!("{} must be a string, got {}", env.id, id.kind().json_type()), &env.id));
+                return Err(envelope(
+                    format!("{} must be a string or an integer, got {}", env.id, id.kind().json_type()),
+                    &env.id,
+                ));
             }
             None => return Err(envelope(format!("{} is missing", env.id), &env.id)),
-        }
-        let created_micros = match v.get(&env.created_at) {
-            None => return Err(envelope(format!("{} is missing", env.created_at), &env.created_at)),
-            Some(c) => env.time.micros(c).ok_or_else(|| {
-                envelope(
-                    format!(
-                        "{} must be {}, got {}",
-                        env.created_at,
-                        env.time.describe(),
-                        c.raw().chars().take(40).collect::<String>()
-                    ),
-                    &env.created_at,
-                )
-            })?,
+        };
+        let created_micros = match &env.created_at {
+            None => arrival,
+            Some(field) => match lookup(v, field) {
+                None => return Err(envelope(format!("{field} is missing"), field)),
+                Some(c) => env.time.micros(c).ok_or_else(|| {
+                    envelope(
+                        format!(
+                            "{field} must be {}, got {}",
+                            env.time.describe(),
+                            c.raw().chars().take(40).collect::<String>()
+                        ),
+                        field,
+                    )
+                })?,
+            },
         };
         let Some(route) = self.routes.get(name) else {
             return Err(Rejection::new(
                 Reason::UnknownEventName,
                 format!("no schema for event name {name:?}"),
-                format!("/{}", env.name),
+                field_pointer(&env.name),
             )
             .named(name));
         };
@@ -334,21 +358,51 @@ impl Acceptor {
                     micros_text(w.end),
                     hour_text(w.arrival),
                 ),
-                format!("/{}", env.created_at),
+                env.created_at.as_deref().map(field_pointer).unwrap_or_default(),
             )
             .named(&event.name));
         }
-        Ok((route, created_micros))
+        Ok(Checked { route, created_micros, id })
     }
+}
+
+/// A record that passed the envelope, schema and window checks.
+struct Checked<'s, 'v> {
+    route: &'s Route,
+    created_micros: i64,
+    /// The id as the record spells it (none for a content id).
+    id: Option<Value<'v>>,
+}
+
+/// An envelope field of a record: a root member by name, or the value a JSON pointer leads to.
+fn lookup<'v>(v: Value<'v>, field: &str) -> Option<Value<'v>> {
+    if !is_pointer(field) {
+        return v.get(field);
+    }
+    let mut at = v;
+    for token in pointer_tokens(field) {
+        at = at.get(&token)?;
+    }
+    Some(at)
+}
+
+/// The JSON pointer of an envelope field, for rejections.
+fn field_pointer(field: &str) -> String {
+    if is_pointer(field) {
+        return field.to_owned();
+    }
+    let mut p = String::from("/");
+    push_pointer_token(&mut p, field);
+    p
 }
 
 fn fill_row(
     rows: &mut RowsBuilder,
-    route: &Route,
+    checked: &Checked<'_, '_>,
     v: Value<'_>,
-    created_micros: i64,
     lineage: Lineage<'_>,
 ) -> Result<(), Mismatch> {
+    let (route, created_micros) = (checked.route, checked.created_micros);
     let layout = &route.layout;
     let before = rows.rows();
     let mut hint = 0usize;
@@ -378,8 +432,11 @@ fn fill_row(
             c.append_str(lineage.source_key);
         } else if i == layout.source_line_col {
             c.append_i64(lineage.line as i64);
-        } else if i == layout.content_id_col {
-            c.append_str(&content_id(v));
+        } else if i == layout.derived_id_col {
+            match checked.id {
+                Some(id) => c.append_str(id.as_str().unwrap_or_else(|| id.raw())),
+                None => c.append_str(&content_id(v)),
+            }
         } else {
             c.append_null();
         }

@@ -43,6 +43,9 @@ pub enum Error {
     #[error("{file}: no `properties.{field}.const`, so the schema names no event (and no event schema `$ref`s it)")]
     MissingEventName { file: String, field: String },
 
+    #[error("entity table {table:?}: its schema file {file} is not in the schema folder")]
+    MissingEntitySchema { file: String, table: String },
+
     #[error(
         "event types {first_type:?} ({first}) and {second_type:?} ({second}) both name table {table:?} (table names are lower snake case)"
     )]

@@ -16,6 +16,16 @@ use std::io::{self, BufRead, Read};
 
 use crate::json::{ParseError, ParseErrorKind, Tape, Value};
 
+/// How a source's bronze objects hold records (gzip of either is detected by content).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RecordFormat {
+    /// JSON values, one per line or concatenated, or the elements of a JSON array.
+    #[default]
+    Json,
+    /// CSV rows under a header row, typed by the schema.
+    Csv(crate::delimited::CsvDialect),
+}
+
 /// Largest record accepted before the stream is declared unreadable.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 64 << 20;
 

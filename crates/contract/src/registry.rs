@@ -15,30 +15,51 @@ use crate::resources::{DocId, Resources};
 use crate::schema::{CompileOptions, Schema};
 use crate::types::{Column, ColumnType, identifier, root_columns};
 
-/// Names of the envelope fields every event carries.
+/// Where a record keeps its envelope: id, event name and creation time. Each field is a member
+/// name (`segment_tracks.event_name` and `Page Name` are names, not paths) or, starting with `/`,
+/// a JSON pointer into nested objects (`/context/event_id`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
     /// The event id (default `event_uuid`).
     pub id: String,
-    /// The event name, `type:subtype[:...]` (default `event_name`).
+    /// The event name, `type:subtype[:...]` (default `event_name`); unused for an entity table.
     pub name: String,
-    /// Creation time (default `created_at`), spelled as `time` says.
-    pub created_at: String,
+    /// Creation time (default `created_at`), spelled as `time` says; `None`: the records carry no
+    /// time and the start of their arrival hour stands for it.
+    pub created_at: Option<String>,
     /// How `created_at` spells the time (default Unix seconds, integer or float).
     pub time: TimeFormat,
-    /// The events carry no id: `id` names a derived column holding the SHA-256 of the canonical
+    /// The events carry no id: column [`Envelope::DERIVED_ID`] holds the SHA-256 of the canonical
     /// record ([`crate::json::Value::write_canonical`]), so exact re-deliveries share an id.
     pub content_id: bool,
 }
 
 impl Envelope {
-    /// The envelope fields a record must carry (the id only when it is not derived).
-    pub fn record_fields(&self) -> Vec<&str> {
-        let mut fields = vec![self.name.as_str(), self.created_at.as_str()];
+    /// The column of an id eventlake derives: a content id, or an id read through a JSON pointer.
+    pub const DERIVED_ID: &'static str = "event_id";
+
+    /// The envelope fields a record must carry (the id only when it is not derived from content;
+    /// the name only when records name their event).
+    pub fn record_fields(&self, entity: bool) -> Vec<&str> {
+        let mut fields = Vec::with_capacity(3);
         if !self.content_id {
-            fields.insert(0, self.id.as_str());
+            fields.push(self.id.as_str());
         }
+        if !entity {
+            fields.push(self.name.as_str());
+        }
+        fields.extend(self.created_at.as_deref());
         fields
+    }
+
+    /// Whether the id column is derived (content id or a pointer into a nested object).
+    pub fn derives_id(&self) -> bool {
+        self.content_id || is_pointer(&self.id)
+    }
+
+    /// The column holding the event id.
+    pub fn id_column(&self) -> String {
+        if self.derives_id() { Self::DERIVED_ID.to_owned() } else { identifier(&self.id) }
     }
 }
 
@@ -47,11 +68,30 @@ impl Default for Envelope {
         Envelope {
             id: "event_uuid".into(),
             name: "event_name".into(),
-            created_at: "created_at".into(),
+            created_at: Some("created_at".into()),
             time: TimeFormat::default(),
             content_id: false,
         }
     }
+}
+
+/// Whether an envelope field is a JSON pointer rather than a member name.
+pub fn is_pointer(field: &str) -> bool {
+    field.starts_with('/')
+}
+
+/// The unescaped reference tokens of a JSON pointer (`~1` is `/`, `~0` is `~`).
+pub fn pointer_tokens(pointer: &str) -> impl Iterator<Item = String> + '_ {
+    pointer.split('/').skip(1).map(|t| t.replace("~1", "/").replace("~0", "~"))
+}
+
+/// An entity table: a source whose records are rows of one table and carry no event name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntityTable {
+    /// The table's name (an identifier: lower snake case).
+    pub table: String,
+    /// The schema file, relative to the registry folder.
+    pub file: String,
 }
 
 /// How a registry is loaded.
@@ -59,6 +99,8 @@ impl Default for Envelope {
 pub struct RegistryOptions {
     pub compile: CompileOptions,
     pub envelope: Envelope,
+    /// Records are rows of this one table, not named events.
+    pub entity: Option<EntityTable>,
 }
 
 /// Columns eventlake derives for every event.
@@ -181,23 +223,30 @@ impl Registry {
 
     /// Builds a registry from `(file name, raw bytes, parsed document)` triples.
     pub fn from_documents(docs: Vec<(String, Vec<u8>, J)>, options: &RegistryOptions) -> Result<Registry> {
+        let env = &options.envelope;
         let mut hasher = Sha256::new();
         hasher.update(format!(
             "eventlake-registry-v1\0{}\0{}\0{}\0{}\0",
             options.compile.allow_undeclared_fields,
-            options.envelope.id,
-            options.envelope.name,
-            options.envelope.created_at
+            env.id,
+            env.name,
+            env.created_at.as_deref().unwrap_or("")
         ));
         // Hashed only when not the default, so registries that predate time formats keep theirs.
-        if options.envelope.time != TimeFormat::default() {
-            hasher.update(format!("time={}\0", options.envelope.time));
+        if env.time != TimeFormat::default() {
+            hasher.update(format!("time={}\0", env.time));
         }
-        if options.envelope.content_id {
+        if env.content_id {
             hasher.update("content-id\0");
         }
-        // Every file is a document `$ref` can reach; those that name an event are event schemas,
-        // the others must be referenced by one (shared definitions).
+        if env.created_at.is_none() {
+            hasher.update("arrival-time\0");
+        }
+        if let Some(entity) = &options.entity {
+            hasher.update(format!("entity={}\0{}\0", entity.table, entity.file));
+        }
+        // Every file is a document `$ref` can reach; those that name an event (or the entity's
+        // file) are event schemas, the others must be referenced by one (shared definitions).
         let mut resources = Resources::new();
         let mut files = Vec::with_capacity(docs.len());
         for (file, bytes, doc) in docs {
@@ -205,9 +254,17 @@ impl Registry {
             hasher.update([0]);
             hasher.update(&bytes);
             hasher.update([0]);
-            let names_event = event_name(&doc, &options.envelope).is_some();
+            let names_event = match &options.entity {
+                Some(entity) => entity.file == file,
+                None => event_name(&doc, env).is_some(),
+            };
             let id = resources.add(&file, doc)?;
             files.push((file, id, names_event));
+        }
+        if let Some(entity) = &options.entity
+            && !files.iter().any(|(_, _, names_event)| *names_event)
+        {
+            return Err(Error::MissingEntitySchema { file: entity.file.clone(), table: entity.table.clone() });
         }
         let mut events: BTreeMap<String, Arc<EventSchema>> = BTreeMap::new();
         let mut referenced = BTreeSet::new();
@@ -223,10 +280,15 @@ impl Registry {
             }
             events.insert(event.name.clone(), Arc::new(event));
         }
-        if let Some((file, _, _)) = files.iter().find(|(_, id, names_event)| !names_event && !referenced.contains(id)) {
-            return Err(Error::MissingEventName { file: file.clone(), field: options.envelope.name.clone() });
+        // An entity's folder may hold other entities' schemas; an event folder holds only events
+        // and what they share.
+        if options.entity.is_none()
+            && let Some((file, _, _)) =
+                files.iter().find(|(_, id, names_event)| !names_event && !referenced.contains(id))
+        {
+            return Err(Error::MissingEventName { file: file.clone(), field: env.name.clone() });
         }
-        let tables = build_tables(&events, &options.envelope)?;
+        let tables = build_tables(&events, options)?;
         let fingerprint = format!("sha256:{:x}", hasher.finalize());
         Ok(Registry { events, tables, options: options.clone(), fingerprint })
     }
@@ -281,40 +343,80 @@ fn event_name<'d>(doc: &'d J, env: &Envelope) -> Option<&'d str> {
     doc.get("properties").and_then(|p| p.get(&env.name)).and_then(|p| p.get("const")).and_then(J::as_str)
 }
 
+/// The column an envelope field names: a root column by its property name, or the struct field a
+/// JSON pointer leads to.
+fn column_at<'c>(columns: &'c [Column], field: &str) -> Option<&'c Column> {
+    if !is_pointer(field) {
+        return columns.iter().find(|c| c.source_name == field);
+    }
+    let mut level = columns;
+    let mut found = None;
+    for token in pointer_tokens(field) {
+        let col = level.iter().find(|c| c.source_name == token)?;
+        level = match &col.ty {
+            ColumnType::Struct(fields) => fields,
+            _ => &[],
+        };
+        found = Some(col);
+    }
+    found
+}
+
 fn compile_event(file: &str, doc: DocId, resources: &mut Resources, options: &RegistryOptions) -> Result<EventSchema> {
     let env = &options.envelope;
     let schema = Schema::compile_in(resources, doc, &options.compile)?;
-    let name = event_name(schema.document(), env)
-        .ok_or_else(|| Error::MissingEventName { file: file.into(), field: env.name.clone() })?
-        .to_owned();
+    let name = match &options.entity {
+        Some(entity) => entity.table.clone(),
+        None => event_name(schema.document(), env)
+            .ok_or_else(|| Error::MissingEventName { file: file.into(), field: env.name.clone() })?
+            .to_owned(),
+    };
     let columns = root_columns(&schema)?;
-    if env.content_id
-        && let Some(col) = columns.iter().find(|c| c.name == identifier(&env.id))
+    if env.derives_id()
+        && let Some(col) = columns.iter().find(|c| c.name == Envelope::DERIVED_ID)
     {
         return Err(Error::Unmappable {
             file: file.into(),
             pointer: format!("/properties/{}", col.source_name),
-            reason: format!("{:?} is the content id eventlake derives; rename the property", col.name),
+            reason: format!("{:?} is the event id eventlake derives; rename the property", col.name),
         });
     }
-    for field in env.record_fields() {
-        let field = &field.to_owned();
-        let Some(col) = columns.iter().find(|c| &c.source_name == field) else {
+    for field in env.record_fields(options.entity.is_some()) {
+        let is_time = env.created_at.as_deref() == Some(field);
+        let json_pointer = if is_pointer(field) {
+            field.to_owned()
+        } else {
+            let mut p = String::from("/");
+            crate::json::push_pointer_token(&mut p, field);
+            p
+        };
+        let Some(col) = column_at(&columns, field) else {
             return Err(Error::Unmappable {
                 file: file.into(),
                 pointer: "/properties".into(),
                 reason: format!("envelope field {field:?} is not declared"),
             });
         };
-        let ok = if field == &env.created_at { env.time.fits(&col.ty) } else { col.ty == ColumnType::Utf8 };
+        // Ids may be integers (entity exports number their rows); names are text.
+        let ok = if is_time {
+            env.time.fits(&col.ty)
+        } else if field == env.id {
+            matches!(col.ty, ColumnType::Utf8 | ColumnType::Int64)
+        } else {
+            col.ty == ColumnType::Utf8
+        };
         if !ok {
+            let want = if is_time {
+                env.time.describe()
+            } else if field == env.id {
+                "a string or an integer".into()
+            } else {
+                "a string".into()
+            };
             return Err(Error::Unmappable {
                 file: file.into(),
-                pointer: format!("/properties/{field}"),
-                reason: format!(
-                    "envelope field {field:?} must be {}",
-                    if field == &env.created_at { env.time.describe() } else { "a string".into() }
-                ),
+                pointer: format!("/properties{json_pointer}"),
+                reason: format!("envelope field {field:?} must be {want}"),
             });
         }
     }
@@ -330,8 +432,8 @@ fn compile_event(file: &str, doc: DocId, resources: &mut Resources, options: &Re
     if table.is_empty() {
         return Err(Error::Unmappable {
             file: file.into(),
-            pointer: format!("/properties/{}/const", env.name),
-            reason: format!("event type {event_type:?} has no letter or digit to name a table after"),
+            pointer: if options.entity.is_some() { String::new() } else { format!("/properties/{}/const", env.name) },
+            reason: format!("table {event_type:?} has no letter or digit to name a table after"),
         });
     }
     Ok(EventSchema {
@@ -346,8 +448,12 @@ fn compile_event(file: &str, doc: DocId, resources: &mut Resources, options: &Re
 
 fn build_tables(
     events: &BTreeMap<String, Arc<EventSchema>>,
-    env: &Envelope,
+    options: &RegistryOptions,
 ) -> Result<BTreeMap<String, Arc<EventTable>>> {
+    let env = &options.envelope;
+    // Root members that are envelope fields lead the table, in this order.
+    let envelope_fields: Vec<&str> =
+        env.record_fields(options.entity.is_some()).into_iter().filter(|f| !is_pointer(f)).collect();
     let mut by_type: BTreeMap<&str, Vec<&Arc<EventSchema>>> = BTreeMap::new();
     for e in events.values() {
         let members = by_type.entry(&e.event_type).or_default();
@@ -397,26 +503,28 @@ fn build_tables(
         let mut property_cols = Vec::new();
         for (mut col, _, n) in merged {
             col.nullable |= n < total;
-            if [&env.id, &env.name, &env.created_at].contains(&&col.source_name) {
+            if envelope_fields.contains(&col.source_name.as_str()) {
                 envelope_cols.push(col);
             } else {
                 property_cols.push(col);
             }
         }
-        let key = |c: &Column| [&env.id, &env.name, &env.created_at].iter().position(|f| **f == c.source_name);
-        envelope_cols.sort_by_key(key);
-        if env.content_id {
+        envelope_cols.sort_by_key(|c| envelope_fields.iter().position(|f| *f == c.source_name));
+        if env.derives_id() {
+            let description = if env.content_id {
+                "Content id: SHA-256 of the canonical record (sorted keys, no whitespace); the events carry no id"
+                    .into()
+            } else {
+                format!("The event id, read from {}", env.id)
+            };
             envelope_cols.insert(
                 0,
                 Column {
-                    name: identifier(&env.id),
-                    source_name: env.id.clone(),
+                    name: Envelope::DERIVED_ID.into(),
+                    source_name: Envelope::DERIVED_ID.into(),
                     ty: ColumnType::Utf8,
                     nullable: false,
-                    description: Some(
-                        "Content id: SHA-256 of the canonical record (sorted keys, no whitespace); the events carry no id"
-                            .into(),
-                    ),
+                    description: Some(description),
                 },
             );
         }
@@ -440,7 +548,10 @@ fn build_tables(
             source_name: derived::CREATED_DATETIME.into(),
             ty: ColumnType::Timestamp,
             nullable: false,
-            description: Some("created_at as a UTC timestamp".into()),
+            description: Some(match &env.created_at {
+                Some(field) => format!("{field} as a UTC timestamp"),
+                None => "Start of the arrival hour (the records carry no time)".into(),
+            }),
         });
         columns.extend(property_cols);
         let arrow = Arc::new(ArrowSchema::new(columns.iter().map(Column::arrow_field).collect::<Vec<Field>>()));

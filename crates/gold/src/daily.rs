@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use arrow::array::{Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
-use arrow::compute::filter_record_batch;
+use arrow::compute::{cast, filter_record_batch};
 use arrow::datatypes::{Int64Type, TimestampMicrosecondType, UInt64Type};
-use arrow_schema::{Field, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate, Utc};
-use eventlake_contract::registry::derived;
+use eventlake_contract::registry::{derived, is_pointer};
 use eventlake_contract::types::identifier;
 use eventlake_contract::{Reason, Registry};
 use eventlake_lake::bronze::BronzeListing;
@@ -48,6 +48,8 @@ pub struct DailyConfig {
     /// The bronze the hourly job reads: an hour whose listing no longer matches its manifest has
     /// records that are not in silver yet.
     pub bronze: BronzeListing,
+    /// The bronze store when it is not the lake itself.
+    pub bronze_store: Option<Lake>,
 }
 
 impl Default for DailyConfig {
@@ -61,6 +63,7 @@ impl Default for DailyConfig {
             session: SessionOptions::default(),
             conflict_examples: 5,
             bronze: BronzeListing::default(),
+            bronze_store: None,
         }
     }
 }
@@ -157,13 +160,13 @@ fn missing_of(manifests: &BTreeMap<Hour, HourlyManifest>, date: NaiveDate, laten
 
 /// Committed arrival hours whose bronze listing no longer matches their manifest's inputs.
 async fn changed_hours(
-    lake: &Lake,
+    bronze_lake: &Lake,
     manifests: &BTreeMap<Hour, HourlyManifest>,
     bronze: &BronzeListing,
 ) -> Result<Vec<Hour>> {
     let mut changed = Vec::new();
     for (hour, manifest) in manifests {
-        if bronze.list_hour(lake, *hour).await? != manifest.inputs {
+        if bronze.list_hour(bronze_lake, *hour).await? != manifest.inputs {
             changed.push(*hour);
         }
     }
@@ -219,7 +222,7 @@ async fn run_locked(
     if !missing.is_empty() && !cfg.allow_incomplete {
         return Err(Error::Incomplete { date: date_text, missing: missing.iter().map(ToString::to_string).collect() });
     }
-    let changed = changed_hours(lake, &manifests, &cfg.bronze).await?;
+    let changed = changed_hours(cfg.bronze_store.as_ref().unwrap_or(lake), &manifests, &cfg.bronze).await?;
     if !changed.is_empty() && !cfg.allow_incomplete {
         return Err(Error::BronzeChanged {
             date: date_text,
@@ -343,11 +346,25 @@ async fn dedup_type(
     session.register_parquet("silver_day", &dir, schema, &["hour"]).await?;
     let table_schema = session.ctx.table("silver_day").await?.schema().as_arrow().clone();
     let columns: Vec<String> = table_schema.fields().iter().map(|f| f.name().clone()).filter(|n| n != "hour").collect();
-    let id = identifier(&registry.options().envelope.id);
-    let content: Vec<String> = columns.iter().filter(|c| !LINEAGE.contains(&c.as_str())).map(|c| quote(c)).collect();
+    let env = &registry.options().envelope;
+    let id = env.id_column();
+    // Events keep their first delivery; an entity table is a series of snapshots, so its latest
+    // arrival wins.
+    let direction = if registry.options().entity.is_some() { "DESC" } else { "ASC" };
+    // Rows that take their arrival hour as their time differ in it only by when they arrived.
+    let arrival_time = env.created_at.is_none().then_some(derived::CREATED_DATETIME);
+    let content: Vec<String> = columns
+        .iter()
+        .filter(|c| !LINEAGE.contains(&c.as_str()) && Some(c.as_str()) != arrival_time)
+        .map(|c| quote(c))
+        .collect();
     let gold_cols: Vec<String> = columns.iter().filter(|c| !DROPPED_IN_GOLD.contains(&c.as_str())).cloned().collect();
-    let order =
-        format!("{}, {}, {}", quote(derived::ARRIVAL_HOUR), quote(derived::SOURCE_KEY), quote(derived::SOURCE_LINE));
+    let order = format!(
+        "{} {direction}, {} {direction}, {} {direction}",
+        quote(derived::ARRIVAL_HOUR),
+        quote(derived::SOURCE_KEY),
+        quote(derived::SOURCE_LINE)
+    );
     let window = format!("PARTITION BY {} ORDER BY {order}", quote(&id));
     let sql = format!(
         "SELECT {cols}, __h, row_number() OVER ({window}) AS __rn, first_value(__h) OVER ({window}) AS __h0 \
@@ -372,9 +389,15 @@ async fn dedup_type(
     };
 
     let idx = |name: &str| columns.iter().position(|c| c == name);
+    // Records that carry their name at the root have it as a column; otherwise the type names them.
+    let name_column = if registry.options().entity.is_some() || is_pointer(&env.name) {
+        derived::EVENT_TYPE.to_owned()
+    } else {
+        identifier(&env.name)
+    };
     let (Some(i_id), Some(i_name), Some(i_created), Some(i_arrival), Some(i_key), Some(i_line)) = (
         idx(&id),
-        idx(&identifier(&registry.options().envelope.name)),
+        idx(&name_column),
         idx(derived::CREATED_DATETIME),
         idx(derived::ARRIVAL_HOUR),
         idx(derived::SOURCE_KEY),
@@ -417,7 +440,9 @@ async fn dedup_type(
         let h = batch.column(i_h).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
         let h0 = batch.column(i_h0).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
         let names = batch.column(i_name).as_string_opt::<i32>().ok_or_else(|| unexpected("event name"))?;
-        let ids = batch.column(i_id).as_string_opt::<i32>().ok_or_else(|| unexpected("event id"))?;
+        // Entity ids may be integers; examples show them as text.
+        let ids = cast(batch.column(i_id), &DataType::Utf8).map_err(|_| unexpected("event id"))?;
+        let ids = ids.as_string_opt::<i32>().ok_or_else(|| unexpected("event id"))?;
         let created = batch
             .column(i_created)
             .as_primitive_opt::<TimestampMicrosecondType>()

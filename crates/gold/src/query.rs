@@ -17,9 +17,14 @@ use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
 
 /// A session with every table of the lake registered.
 pub async fn lake_session(lake: &Lake, registry: &Registry, options: SessionOptions) -> Result<LakeSession> {
+    lake_session_of(lake, &catalog(registry), options).await
+}
+
+/// A session with `tables` registered (a project's tables, from every source).
+pub async fn lake_session_of(lake: &Lake, tables: &[CatalogTable], options: SessionOptions) -> Result<LakeSession> {
     let session = LakeSession::new(lake, options)?;
-    for table in catalog(registry) {
-        register(&session, lake, &table).await?;
+    for table in tables {
+        register(&session, lake, table).await?;
     }
     Ok(session)
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use arrow_schema::{Field, Schema, SchemaRef};
-use eventlake_contract::registry::derived;
+use eventlake_contract::registry::{derived, is_pointer};
 use eventlake_contract::types::identifier;
 use eventlake_contract::{Column, ColumnType, Reason, Registry};
 use object_store::path::Path;
@@ -126,6 +126,48 @@ pub fn catalog(registry: &Registry) -> Vec<CatalogTable> {
     out
 }
 
+/// The tables of one source: the default source's at the lake root as [`catalog`] names them; a
+/// named source's below `sources/<name>/`, its shared tables (envelope, aggregates, quarantine)
+/// prefixed `<name>_`. An entity source has one table, so no cross-type tables.
+pub fn source_catalog(registry: &Registry, source: Option<&str>) -> Vec<CatalogTable> {
+    let mut tables = catalog(registry);
+    let Some(name) = source else { return tables };
+    let entity = registry.options().entity.is_some();
+    tables.retain(|t| !(entity && (t.name == "silver_events" || t.name == "gold_events")));
+    let root = layout::source_root(name);
+    let per_type: Vec<String> = registry
+        .tables()
+        .flat_map(|t| [format!("silver_{}", t.event_type), format!("gold_{}", t.event_type)])
+        .collect();
+    for t in &mut tables {
+        t.dir = Path::from_iter(root.parts().chain(t.dir.parts()));
+        if !per_type.contains(&t.name) {
+            t.name = format!("{name}_{}", t.name);
+        }
+        t.comment = format!("{} (source {name})", t.comment);
+    }
+    tables
+}
+
+/// Every table of a project's sources; two sources may not name one table.
+pub fn project_catalog<'r>(
+    sources: impl IntoIterator<Item = (Option<&'r str>, &'r Registry)>,
+) -> Result<Vec<CatalogTable>, String> {
+    let mut out: Vec<CatalogTable> = Vec::new();
+    let mut owner: std::collections::BTreeMap<String, String> = std::collections::BTreeMap::new();
+    for (source, registry) in sources {
+        let label = source.map_or_else(|| "the default source".to_owned(), |s| format!("source {s:?}"));
+        for table in source_catalog(registry, source) {
+            if let Some(first) = owner.get(&table.name) {
+                return Err(format!("table {:?} is named by both {first} and {label}; rename one", table.name));
+            }
+            owner.insert(table.name.clone(), label.clone());
+            out.push(table);
+        }
+    }
+    Ok(out)
+}
+
 /// `daily_event_counts`: per event name and event date, written by the daily job.
 pub fn event_counts_table() -> CatalogTable {
     CatalogTable {
@@ -175,7 +217,11 @@ fn gold_columns(silver: &[Column]) -> Vec<Column> {
 /// Columns every event type shares (the cross-type tables), with one type for all of them.
 fn envelope_columns(registry: &Registry) -> Vec<Column> {
     let env = &registry.options().envelope;
-    let names = [identifier(&env.id), identifier(&env.name), identifier(&env.created_at)];
+    let mut names = vec![env.id_column()];
+    if registry.options().entity.is_none() && !is_pointer(&env.name) {
+        names.push(identifier(&env.name));
+    }
+    names.extend(env.created_at.as_deref().filter(|f| !is_pointer(f)).map(identifier));
     let mut out = Vec::new();
     let tables: Vec<_> = registry.tables().collect();
     for name in names.iter().map(String::as_str).chain([derived::EVENT_SUBTYPE, derived::CREATED_DATETIME]) {

@@ -10,6 +10,9 @@
 //! | [`DailyFile`]        | `gold/daily_event_counts/dt=YYYY-MM-DD/part-0.parquet`, `gold/daily_quality/…`    |
 //! | [`ManifestKey`]      | `_manifests/hourly/dt=YYYY-MM-DD/hour=HH.json`, `_manifests/daily/dt=….json`      |
 //! | [`LeaseKey`]         | `_locks/hourly/YYYY-MM-DDTHH.lock`                                                |
+//!
+//! A project's named sources each keep this whole layout below [`source_root`] (`sources/<name>/…`);
+//! the default source uses the lake root.
 
 use std::fmt;
 use std::str::FromStr;
@@ -37,6 +40,8 @@ pub const MANIFESTS: &str = "_manifests";
 pub const LOCKS: &str = "_locks";
 /// Default bronze prefix.
 pub const DEFAULT_BRONZE_PREFIX: &str = "bronze";
+/// Top-level folder of the named sources of a project; each is a lake of its own below it.
+pub const SOURCES: &str = "sources";
 /// Top-level folder of the catalogs `setup` applied.
 pub const SCHEMA_HISTORY: &str = "_schema_history";
 
@@ -88,6 +93,11 @@ pub fn daily_manifests_dir() -> Path {
 pub fn daily_manifest_date(file_name: &str) -> Option<NaiveDate> {
     let date = file_name.strip_prefix(DATE_KEY)?.strip_prefix('=')?.strip_suffix(".json")?;
     NaiveDate::parse_from_str(date, "%Y-%m-%d").ok()
+}
+
+/// `sources/<name>`: the outputs, manifests, leases and quarantine of a named source.
+pub fn source_root(name: &str) -> Path {
+    Path::from_iter([SOURCES, name])
 }
 
 /// `_schema_history/athena-<database>.json`: the catalog last applied to an Athena database.

@@ -11,6 +11,7 @@
 //!   write             ObjectSink (put / multipart) → RollingParquet, RollingLines (parts by size)
 //!   quarantine        QuarantineLine: a rejected record and its reason, the quarantine table's columns
 //!   lease             with_lease: one writer per hour/day (conditional put)
+//!   project           eventlake.toml: a lake's sources (bronze, format, schemas, envelope)
 //!   manifest          write_manifest: a run's commit point, written last
 //! ```
 //!
@@ -31,6 +32,7 @@ pub mod error;
 pub mod layout;
 pub mod lease;
 pub mod manifest;
+pub mod project;
 pub mod quarantine;
 pub mod store;
 pub mod write;

@@ -56,6 +56,12 @@ impl Lake {
         Lake { store, root, url: url.into(), local: None }
     }
 
+    /// The lake below `prefix`: same store, keys relative to `<root>/<prefix>` (a named source's
+    /// outputs live in one, so its manifests, leases and quarantine never meet another's).
+    pub fn scoped(&self, prefix: &Path) -> Lake {
+        Lake { store: self.store.clone(), root: self.full(prefix), url: self.url_of(prefix), local: self.local.clone() }
+    }
+
     /// The file behind `key` when the lake is a local directory (read directly, without the
     /// object store's per-chunk hand-offs).
     pub fn local_file(&self, key: &Path) -> Option<std::path::PathBuf> {
@@ -177,6 +183,17 @@ mod tests {
         lake.delete(&Path::from("gold/z.parquet")).await.unwrap();
         assert_eq!(lake.get_opt(&Path::from("gold/z.parquet")).await.unwrap(), None, "deleting twice is fine");
         assert!(lake.list(&Path::from("nothing")).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn scoped_lakes_share_the_store() {
+        let lake = lake("lake/root");
+        let source = lake.scoped(&Path::from("sources/paidy"));
+        source.put(&Path::from("silver/x.parquet"), Bytes::from_static(b"x")).await.unwrap();
+        assert_eq!(source.url(), "s3://bucket/lake/root/sources/paidy");
+        let listed = lake.list(&Path::from("sources")).await.unwrap();
+        assert_eq!(listed[0].location.as_ref(), "sources/paidy/silver/x.parquet");
+        assert_eq!(source.list(&Path::from("silver")).await.unwrap()[0].location.as_ref(), "silver/x.parquet");
     }
 
     #[test]

@@ -76,6 +76,36 @@ pub(crate) struct CutChunk {
     pub(crate) in_array: bool,
 }
 
+/// How a CSV stream's records end, for cutting it between rows (a quoted cell may hold newlines).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CsvCut {
+    pub(crate) delimiter: u8,
+    pub(crate) quote: u8,
+}
+
+impl CsvCut {
+    /// End of the last (or, with `first`, the first) complete record in `b`, which starts at a
+    /// record boundary; read by the same CSV state machine the workers parse with, so both agree
+    /// on every boundary.
+    fn record_end(self, b: &[u8], first: bool) -> Option<usize> {
+        let mut reader = csv_core::ReaderBuilder::new().delimiter(self.delimiter).quote(self.quote).build();
+        let mut scratch = vec![0u8; 64 << 10];
+        let mut ends = [0usize; 256];
+        let (mut pos, mut last) = (0, None);
+        loop {
+            // Cell contents are not needed: a full scratch buffer is simply reused.
+            let (result, read, _, _) = reader.read_record(&b[pos..], &mut scratch, &mut ends);
+            pos += read;
+            match result {
+                csv_core::ReadRecordResult::Record if first => return Some(pos),
+                csv_core::ReadRecordResult::Record => last = Some(pos),
+                csv_core::ReadRecordResult::OutputFull | csv_core::ReadRecordResult::OutputEndsFull => {}
+                csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => return last,
+            }
+        }
+    }
+}
+
 /// Cuts a decompressed stream into chunks of about `target` bytes, each ending after a newline or,
 /// in streams without newlines, after a complete top-level JSON value. A stream that starts with
 /// `[` is a JSON array: its chunks end after a complete element, so elements may span lines.
@@ -87,6 +117,9 @@ pub(crate) struct Chunker<R> {
     first: bool,
     /// The stream is a JSON array (known once the first chunk is read).
     array: bool,
+    /// The stream is CSV: cut between rows, and its first row is the header.
+    csv: Option<CsvCut>,
+    header: Option<Vec<u8>>,
     eof: bool,
     target: usize,
     max_record: usize,
@@ -101,10 +134,23 @@ impl<R: Read> Chunker<R> {
             offset: 0,
             first: true,
             array: false,
+            csv: None,
+            header: None,
             eof: false,
             target,
             max_record,
         }
+    }
+
+    /// A chunker for CSV: the header row is set apart ([`Chunker::header`]) and chunks end
+    /// between rows.
+    pub(crate) fn csv(inner: R, target: usize, max_record: usize, cut: CsvCut) -> Self {
+        Chunker { csv: Some(cut), ..Chunker::new(inner, target, max_record) }
+    }
+
+    /// The CSV header row, raw, once the first chunk has been cut.
+    pub(crate) fn header(&self) -> Option<&[u8]> {
+        self.header.as_deref()
     }
 
     /// Lines started so far (for error messages).
@@ -139,21 +185,41 @@ impl<R: Read> Chunker<R> {
         let mut want = self.target;
         let cut = loop {
             self.read_until(&mut buf, want)?;
-            if self.first {
+            if self.first && self.csv.is_none() {
                 let body = buf.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&buf);
                 self.array = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
             }
-            if self.eof {
+            if let Some(csv) = self.csv {
+                if self.header.is_none() {
+                    match csv.record_end(&buf, true) {
+                        Some(end) => {
+                            self.take_header(&mut buf, end);
+                            continue;
+                        }
+                        None if self.eof => {
+                            let all = buf.len();
+                            self.take_header(&mut buf, all);
+                            continue;
+                        }
+                        None => {}
+                    }
+                } else if self.eof {
+                    break buf.len();
+                } else if let Some(end) = csv.record_end(&buf, false) {
+                    break end;
+                }
+            } else if self.eof {
                 break buf.len();
-            }
-            if self.array {
+            } else if self.array {
                 if let Some(end) = last_element_end(&buf, usize::from(!self.first)) {
                     break end;
                 }
             } else if let Some(i) = memchr::memrchr(b'\n', &buf) {
                 break i + 1;
             }
-            if let Some(end) = last_value_end(&buf) {
+            if self.csv.is_none()
+                && let Some(end) = last_value_end(&buf)
+            {
                 break end;
             }
             if buf.len() >= self.max_record {
@@ -177,6 +243,18 @@ impl<R: Read> Chunker<R> {
         self.offset += chunk.bytes.len() as u64;
         self.line += memchr::memchr_iter(b'\n', &chunk.bytes).count() as u64;
         Ok(Some(chunk))
+    }
+}
+
+impl<R: Read> Chunker<R> {
+    /// Sets the first `end` bytes of `buf` apart as the header row.
+    fn take_header(&mut self, buf: &mut Vec<u8>, end: usize) {
+        let rest = buf.split_off(end);
+        let header = std::mem::replace(buf, rest);
+        self.line += memchr::memchr_iter(b'\n', &header).count() as u64;
+        self.offset += header.len() as u64;
+        self.first = false;
+        self.header = Some(header);
     }
 }
 

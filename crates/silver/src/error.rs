@@ -19,6 +19,10 @@ pub enum Error {
     #[error("{key}: line {line}: {source}")]
     ReadAt { key: String, line: u64, source: std::io::Error },
 
+    /// A CSV object's header row cannot be read (the rows cannot be typed without it).
+    #[error("{key}: line 1: CSV header: {reason}")]
+    BadHeader { key: String, reason: String },
+
     /// Accepted rows could not be assembled into a record batch.
     #[error("building rows for {partition}: {source}")]
     Rows { partition: String, source: ArrowError },

@@ -8,7 +8,8 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use eventlake_contract::Registry;
-use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, decompressed};
+use eventlake_contract::delimited::CsvRows;
+use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, RecordFormat, decompressed};
 use eventlake_contract::registry::derived;
 use eventlake_lake::bronze::{ArrivalLayout, BronzeListing};
 use eventlake_lake::layout::{
@@ -23,7 +24,7 @@ use object_store::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
-use crate::bronze::{Chunker, open_object};
+use crate::bronze::{Chunker, CsvCut, open_object};
 use crate::error::{Error, Result};
 use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};
 
@@ -32,6 +33,10 @@ use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};
 pub struct HourlyConfig {
     /// Where bronze is and which of its objects are events.
     pub bronze: BronzeListing,
+    /// The bronze store when it is not the lake itself (a landing bucket).
+    pub bronze_store: Option<Lake>,
+    /// How bronze objects hold records.
+    pub format: RecordFormat,
     /// Events created longer than this before their arrival hour are quarantined `out_of_window`.
     pub max_lateness: Duration,
     /// Events created longer than this after their arrival hour ends are quarantined too.
@@ -74,6 +79,8 @@ impl Default for HourlyConfig {
     fn default() -> Self {
         HourlyConfig {
             bronze: BronzeListing::default(),
+            bronze_store: None,
+            format: RecordFormat::Json,
             max_lateness: Duration::days(7),
             max_early: Duration::hours(1),
             target_file_bytes: 256 << 20,
@@ -89,6 +96,11 @@ impl Default for HourlyConfig {
 }
 
 impl HourlyConfig {
+    /// Where bronze objects are read from.
+    pub fn bronze_lake<'a>(&'a self, lake: &'a Lake) -> &'a Lake {
+        self.bronze_store.as_ref().unwrap_or(lake)
+    }
+
     /// Hash of the settings that change what a run writes.
     pub fn fingerprint(&self) -> String {
         let mut h = Sha256::new();
@@ -104,6 +116,10 @@ impl HourlyConfig {
         if self.bronze.layout != ArrivalLayout::default() {
             h.update(format!("\0layout={}", self.bronze.layout.template()));
         }
+        if let RecordFormat::Csv(dialect) = &self.format {
+            h.update(format!("\0{}", dialect.describe()));
+        }
+
         format!("sha256:{:x}", h.finalize())
     }
 }
@@ -142,7 +158,7 @@ pub struct HourPlan {
 
 /// Lists the hour's inputs and whether its manifest is current, without writing anything.
 pub async fn plan_hour(lake: &Lake, registry: &Registry, hour: Hour, cfg: &HourlyConfig) -> Result<HourPlan> {
-    let inputs = cfg.bronze.list_hour(lake, hour).await?;
+    let inputs = cfg.bronze.list_hour(cfg.bronze_lake(lake), hour).await?;
     let previous: Option<HourlyManifest> = read_manifest(lake, &ManifestKey::Hourly(hour)).await?;
     let committed = previous.is_some();
     let current = previous.is_some_and(|p| p.is_current(&inputs, registry.fingerprint(), &cfg.fingerprint()));
@@ -188,7 +204,7 @@ async fn run_locked(
 ) -> Result<HourlyOutcome> {
     let started_at = Utc::now();
     let clock = Instant::now();
-    let inputs = cfg.bronze.list_hour(lake, hour).await?;
+    let inputs = cfg.bronze.list_hour(cfg.bronze_lake(lake), hour).await?;
     let manifest_key = ManifestKey::Hourly(hour);
     let previous: Option<HourlyManifest> = read_manifest(lake, &manifest_key).await?;
     let settings = cfg.fingerprint();
@@ -332,7 +348,9 @@ fn pipeline(
     std::thread::scope(|s| {
         let reader = std::thread::Builder::new()
             .name("bronze-reader".into())
-            .spawn_scoped(s, || span.in_scope(|| read_inputs(lake, inputs, cfg, handle, chunk_tx, &stop)))
+            .spawn_scoped(s, || {
+                span.in_scope(|| read_inputs(ctx, cfg.bronze_lake(lake), inputs, cfg, handle, chunk_tx, &stop))
+            })
             .map_err(|e| Error::Internal(format!("cannot start the reader thread: {e}")))?;
         for n in 0..workers {
             let rx = chunk_rx.clone();
@@ -375,7 +393,8 @@ fn pipeline(
 }
 
 fn read_inputs(
-    lake: &Lake,
+    ctx: &HourContext,
+    bronze: &Lake,
     inputs: &[InputObject],
     cfg: &HourlyConfig,
     handle: &Handle,
@@ -385,10 +404,19 @@ fn read_inputs(
     let mut seq = 0u64;
     for input in inputs {
         let key: Arc<str> = Arc::from(input.key.as_str());
-        let object = open_object(lake, &input.key, handle)?;
+        let object = open_object(bronze, &input.key, handle)?;
         let stream = decompressed(BufReader::with_capacity(256 << 10, object))
             .map_err(|source| Error::Read { key: input.key.clone(), source })?;
-        let mut chunker = Chunker::new(stream, cfg.chunk_bytes, cfg.max_record_bytes);
+        let mut chunker = match &cfg.format {
+            RecordFormat::Json => Chunker::new(stream, cfg.chunk_bytes, cfg.max_record_bytes),
+            RecordFormat::Csv(d) => Chunker::csv(
+                stream,
+                cfg.chunk_bytes,
+                cfg.max_record_bytes,
+                CsvCut { delimiter: d.delimiter, quote: d.quote },
+            ),
+        };
+        let mut csv: Option<Arc<CsvRows>> = None;
         loop {
             if stop.load(Ordering::Relaxed) {
                 return Ok(());
@@ -399,6 +427,12 @@ fn read_inputs(
                 source,
             })?;
             let Some(cut) = cut else { break };
+            if let (RecordFormat::Csv(dialect), None) = (&cfg.format, &csv) {
+                let header = chunker.header().unwrap_or_default();
+                let rows = CsvRows::new(ctx.acceptor.registry(), dialect, header)
+                    .map_err(|reason| Error::BadHeader { key: input.key.clone(), reason })?;
+                csv = Some(Arc::new(rows));
+            }
             let chunk = Chunk {
                 seq,
                 source_key: key.clone(),
@@ -407,6 +441,7 @@ fn read_inputs(
                 base_offset: cut.base_offset,
                 stream_start: cut.stream_start,
                 in_array: cut.in_array,
+                csv: csv.clone(),
             };
             seq += 1;
             if tx.send(chunk).is_err() {

@@ -8,9 +8,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
+use csv::ByteRecord;
 use eventlake_contract::Registry;
-use eventlake_contract::accept::{Acceptor, Lineage, RowSink, TableLayout, Window};
-use eventlake_contract::records::RecordReader;
+use eventlake_contract::Rejection;
+use eventlake_contract::accept::{Accepted, Acceptor, Lineage, RowSink, TableLayout, Window};
+use eventlake_contract::delimited::CsvRows;
+use eventlake_contract::json::Tape;
+use eventlake_contract::records::{Position, Record, RecordReader};
 use eventlake_contract::rows::RowsBuilder;
 use eventlake_lake::layout::{Hour, SilverPartition};
 use eventlake_lake::quarantine::{QuarantineLine, QuarantineOrigin};
@@ -33,7 +37,7 @@ impl HourContext {
 
     /// The column of the event id (its field name as an identifier).
     pub(crate) fn id_column(&self) -> String {
-        eventlake_contract::types::identifier(&self.acceptor.registry().options().envelope.id)
+        self.acceptor.registry().options().envelope.id_column()
     }
 }
 
@@ -48,6 +52,8 @@ pub(crate) struct Chunk {
     pub(crate) stream_start: bool,
     /// The piece lies inside a JSON array an earlier piece of its object opened.
     pub(crate) in_array: bool,
+    /// CSV rows, read through their object's header.
+    pub(crate) csv: Option<Arc<CsvRows>>,
 }
 
 /// Counts of one chunk (summed by the run).
@@ -90,6 +96,47 @@ pub(crate) struct ChunkOutput {
 #[derive(Default)]
 pub(crate) struct Worker {
     rows: PartitionRows,
+    /// A CSV row as JSON text, and its parse.
+    csv_json: Vec<u8>,
+    csv_tape: Tape,
+}
+
+/// What one chunk's records add up to, as they are judged.
+struct ChunkSink<'c> {
+    ctx: &'c HourContext,
+    source_key: Arc<str>,
+    arrival_hour: String,
+    tally: Tally,
+    quarantine: Vec<u8>,
+}
+
+impl ChunkSink<'_> {
+    fn accepted(&mut self, accepted: &Accepted<'_>) {
+        self.tally.valid += 1;
+        let name = &accepted.event.name;
+        match self.tally.by_event_name.get_mut(name) {
+            Some(n) => *n += 1,
+            None => {
+                self.tally.by_event_name.insert(name.clone(), 1);
+            }
+        }
+    }
+
+    fn rejected(&mut self, rejection: &Rejection, raw: &[u8], at: Position) {
+        self.tally.quarantined += 1;
+        *self.tally.by_reason.entry(rejection.reason.code()).or_default() += 1;
+        let origin = QuarantineOrigin {
+            source_key: &self.source_key,
+            line: at.line,
+            byte_offset: at.offset,
+            arrival_hour: &self.arrival_hour,
+        };
+        QuarantineLine::new(rejection, raw, origin).write_to(&mut self.quarantine);
+    }
+
+    fn lineage(&self, line: u64) -> Lineage<'_> {
+        Lineage { arrival: self.ctx.arrival.start_micros(), source_key: &self.source_key, line }
+    }
 }
 
 /// Rows by silver partition: event type and event hour.
@@ -107,50 +154,19 @@ impl RowSink for PartitionRows {
 
 impl Worker {
     pub(crate) fn process(&mut self, ctx: &HourContext, chunk: Chunk) -> Result<ChunkOutput> {
-        let mut tally = Tally { bytes: chunk.bytes.len() as u64, ..Tally::default() };
-        let source_key = chunk.source_key.clone();
-        let mut quarantine = Vec::new();
-        let arrival_hour = ctx.arrival.to_string();
-        let mut reader = RecordReader::for_chunk(
-            chunk.bytes,
-            chunk.first_line,
-            chunk.base_offset,
-            chunk.stream_start,
-            chunk.in_array,
-        );
-        loop {
-            let record = match reader.next_record() {
-                Ok(Some(r)) => r,
-                Ok(None) => break,
-                Err(source) => return Err(Error::Read { key: chunk.source_key.to_string(), source }),
-            };
-            tally.records += 1;
-            let at = record.position();
-            let lineage = Lineage { arrival: ctx.arrival.start_micros(), source_key: &source_key, line: at.line };
-            match ctx.acceptor.accept(&record, Some(ctx.window), lineage, &mut self.rows) {
-                Ok(accepted) => {
-                    tally.valid += 1;
-                    let name = &accepted.event.name;
-                    match tally.by_event_name.get_mut(name) {
-                        Some(n) => *n += 1,
-                        None => {
-                            tally.by_event_name.insert(name.clone(), 1);
-                        }
-                    }
-                }
-                Err(rejection) => {
-                    tally.quarantined += 1;
-                    *tally.by_reason.entry(rejection.reason.code()).or_default() += 1;
-                    let origin = QuarantineOrigin {
-                        source_key: &source_key,
-                        line: at.line,
-                        byte_offset: at.offset,
-                        arrival_hour: &arrival_hour,
-                    };
-                    QuarantineLine::new(&rejection, record.raw(), origin).write_to(&mut quarantine);
-                }
-            }
+        let mut sink = ChunkSink {
+            ctx,
+            source_key: chunk.source_key.clone(),
+            arrival_hour: ctx.arrival.to_string(),
+            tally: Tally { bytes: chunk.bytes.len() as u64, ..Tally::default() },
+            quarantine: Vec::new(),
+        };
+        let seq = chunk.seq;
+        match chunk.csv.clone() {
+            Some(csv) => self.judge_csv(&mut sink, &csv, chunk)?,
+            None => self.judge_json(&mut sink, chunk)?,
         }
+        let ChunkSink { tally, quarantine, .. } = sink;
         let mut keys: Vec<(String, Hour)> =
             self.rows.builders.iter().filter(|(_, b)| b.rows() > 0).map(|(k, _)| k.clone()).collect();
         keys.sort();
@@ -163,6 +179,71 @@ impl Worker {
                 batches.push((partition, batch));
             }
         }
-        Ok(ChunkOutput { seq: chunk.seq, batches, quarantine, tally })
+        Ok(ChunkOutput { seq, batches, quarantine, tally })
     }
+
+    fn judge_json(&mut self, sink: &mut ChunkSink<'_>, chunk: Chunk) -> Result<()> {
+        let mut reader = RecordReader::for_chunk(
+            chunk.bytes,
+            chunk.first_line,
+            chunk.base_offset,
+            chunk.stream_start,
+            chunk.in_array,
+        );
+        loop {
+            let record = match reader.next_record() {
+                Ok(Some(r)) => r,
+                Ok(None) => return Ok(()),
+                Err(source) => return Err(Error::Read { key: chunk.source_key.to_string(), source }),
+            };
+            sink.tally.records += 1;
+            let at = record.position();
+            match sink.ctx.acceptor.accept(&record, Some(sink.ctx.window), sink.lineage(at.line), &mut self.rows) {
+                Ok(accepted) => sink.accepted(&accepted),
+                Err(rejection) => sink.rejected(&rejection, record.raw(), at),
+            }
+        }
+    }
+
+    /// Each CSV row becomes the JSON object its header and schema describe, then meets the same
+    /// verdict; the quarantine keeps the row as it was written.
+    fn judge_csv(&mut self, sink: &mut ChunkSink<'_>, csv: &CsvRows, chunk: Chunk) -> Result<()> {
+        let mut reader = csv.reader(&chunk.bytes[..]);
+        let mut row = ByteRecord::new();
+        loop {
+            let start = reader.position().clone();
+            let more = reader
+                .read_byte_record(&mut row)
+                .map_err(|e| Error::Read { key: chunk.source_key.to_string(), source: std::io::Error::other(e) })?;
+            if !more {
+                return Ok(());
+            }
+            let begin = row.position().map_or(start.byte(), csv::Position::byte) as usize;
+            let end = (reader.position().byte() as usize).min(chunk.bytes.len());
+            let raw = trim_line_end(&chunk.bytes[begin.min(end)..end]);
+            let line = row.position().map_or(start.line(), csv::Position::line);
+            let at = Position { line: chunk.first_line + line - 1, offset: chunk.base_offset + begin as u64 };
+            sink.tally.records += 1;
+            let judged = match csv.to_json(&row, &mut self.csv_json) {
+                Err(rejection) => Err(rejection),
+                Ok(()) => {
+                    let record = match self.csv_tape.parse(&self.csv_json) {
+                        Ok(value) => Record::Parsed { value, raw, at },
+                        Err(error) => Record::Malformed { raw, error, at },
+                    };
+                    sink.ctx.acceptor.accept(&record, Some(sink.ctx.window), sink.lineage(at.line), &mut self.rows)
+                }
+            };
+            match judged {
+                Ok(accepted) => sink.accepted(&accepted),
+                Err(rejection) => sink.rejected(&rejection, raw, at),
+            }
+        }
+    }
+}
+
+/// A row without its line terminator.
+fn trim_line_end(raw: &[u8]) -> &[u8] {
+    let end = raw.iter().rposition(|b| *b != b'\n' && *b != b'\r').map_or(0, |i| i + 1);
+    &raw[..end]
 }

@@ -1,12 +1,10 @@
 //! `eventlake daily`: silver → deduplicated gold for event dates, with late data caught up.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{ArgGroup, Args};
-use eventlake_contract::Registry;
 use eventlake_gold::{DailyConfig, DailyOutcome, SUMMARY_COLUMNS, SessionOptions, run_day, silver_inputs, stale_days};
 use eventlake_lake::Lake;
 use eventlake_runtime::ExitCode;
@@ -16,7 +14,7 @@ use eventlake_runtime::size::parse_size;
 use eventlake_runtime::summary::Table;
 
 use crate::bronze::BronzeOpts;
-use crate::schemas::SchemaOpts;
+use crate::sources::{Source, SourceOpts};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("days").required(true).multiple(true).args(["date", "from", "previous_day", "catch_up"])))]
@@ -27,7 +25,7 @@ pub(crate) struct DailyOpts {
     lake: String,
 
     #[command(flatten)]
-    schema: SchemaOpts,
+    sources: SourceOpts,
 
     #[command(flatten)]
     bronze: BronzeOpts,
@@ -99,13 +97,19 @@ pub(crate) struct DailyOpts {
 
 /// A validated daily command.
 pub(crate) struct Daily {
-    pub(crate) lake: Lake,
-    pub(crate) registry: Arc<Registry>,
-    pub(crate) days: Vec<NaiveDate>,
+    /// Each source with the dates to build for it.
+    pub(crate) sources: Vec<(Source, Vec<NaiveDate>)>,
     pub(crate) config: DailyConfig,
     pub(crate) parallel: usize,
     pub(crate) dry_run: bool,
     pub(crate) metrics: bool,
+}
+
+impl Daily {
+    /// The settings one source runs with: the command's, with the source's bronze.
+    pub(crate) fn config_of(&self, source: &Source) -> DailyConfig {
+        DailyConfig { bronze: source.bronze.clone(), bronze_store: source.bronze_store.clone(), ..self.config.clone() }
+    }
 }
 
 impl DailyOpts {
@@ -147,14 +151,15 @@ impl DailyOpts {
 
     /// Checks the flags and loads what they name.
     async fn validate(self) -> anyhow::Result<Daily> {
-        let registry = Arc::new(self.schema.load()?);
         let lake = Lake::open(&self.lake)?;
-        let days = self.days(&lake).await?;
+        let mut sources = Vec::new();
+        for source in self.sources.load(&lake, Some(&self.bronze))? {
+            let days = self.days(&source.lake).await?;
+            sources.push((source, days));
+        }
         Ok(Daily {
             config: self.config(),
-            lake,
-            registry,
-            days,
+            sources,
             parallel: self.parallel,
             dry_run: self.dry_run,
             metrics: !self.no_metrics,
@@ -171,7 +176,7 @@ pub(crate) fn run(opts: DailyOpts) -> ExitCode {
                 return ExitCode::Usage;
             }
         };
-        if daily.days.is_empty() {
+        if daily.sources.iter().all(|(_, days)| days.is_empty()) {
             eprintln!("nothing to do: no day selected and no stale day found");
             return ExitCode::Success;
         }
@@ -183,21 +188,26 @@ pub(crate) fn run(opts: DailyOpts) -> ExitCode {
 }
 
 async fn dry_run(d: &Daily) -> ExitCode {
-    let mut table = Table::new(&["date", "silver files", "bytes"]);
-    for day in &d.days {
-        match silver_inputs(&d.lake, *day).await {
-            Ok(inputs) => table.row(vec![
-                day.to_string(),
-                inputs.len().to_string(),
-                inputs.iter().map(|i| i.size).sum::<u64>().to_string(),
-            ]),
-            Err(e) => {
-                eprintln!("error: {day}: {e}");
-                return ExitCode::Failure;
+    for (source, days) in &d.sources {
+        if d.sources.len() > 1 {
+            println!("{}:", source.label());
+        }
+        let mut table = Table::new(&["date", "silver files", "bytes"]);
+        for day in days {
+            match silver_inputs(&source.lake, *day).await {
+                Ok(inputs) => table.row(vec![
+                    day.to_string(),
+                    inputs.len().to_string(),
+                    inputs.iter().map(|i| i.size).sum::<u64>().to_string(),
+                ]),
+                Err(e) => {
+                    eprintln!("error: {day}: {e}");
+                    return ExitCode::Failure;
+                }
             }
         }
+        println!("{}", table.render());
     }
-    println!("{}", table.render());
     ExitCode::Success
 }
 
@@ -211,9 +221,23 @@ pub(crate) async fn run_days(d: &Daily) -> (ExitCode, Vec<DailyOutcome>) {
         metrics: d.metrics,
         busy: "another run is building this day",
     };
-    let (code, finished) = run_range(&job, &d.days, |date, run_id| async move {
-        run_day(&d.lake, d.registry.clone(), date, &d.config, &run_id).await
-    })
-    .await;
-    (code, finished.into_iter().filter_map(|f| f.result.ok()).collect())
+    let mut code = ExitCode::Success;
+    let mut outcomes = Vec::new();
+    for (source, days) in &d.sources {
+        if days.is_empty() {
+            continue;
+        }
+        if d.sources.len() > 1 {
+            eprintln!("{}:", source.label());
+        }
+        let config = d.config_of(source);
+        let (lake, registry, config) = (&source.lake, &source.registry, &config);
+        let (c, finished) = run_range(&job, days, |date, run_id| async move {
+            run_day(lake, registry.clone(), date, config, &run_id).await
+        })
+        .await;
+        code = code.worst(c);
+        outcomes.extend(finished.into_iter().filter_map(|f| f.result.ok()));
+    }
+    (code, outcomes)
 }

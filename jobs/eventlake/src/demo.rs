@@ -10,10 +10,12 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Args;
-use eventlake_contract::{Registry, RegistryOptions};
-use eventlake_gold::query::lake_session;
+use eventlake_contract::RegistryOptions;
+use eventlake_contract::records::RecordFormat;
+use eventlake_gold::query::lake_session_of;
 use eventlake_gold::{DailyConfig, SessionOptions};
 use eventlake_lake::Lake;
+use eventlake_lake::bronze::BronzeListing;
 use eventlake_lake::layout::{Hour, ManifestKey, QuarantineFile};
 use eventlake_runtime::ExitCode;
 use eventlake_silver::HourlyConfig;
@@ -23,6 +25,7 @@ use flate2::write::GzEncoder;
 use crate::daily::{Daily, run_days};
 use crate::hourly::{Hourly, run_hours};
 use crate::schemas::load_registry;
+use crate::sources::{Source, catalog_of, load_sources};
 
 const SCHEMAS: &[(&str, &str)] = &[
     ("account_created.json", include_str!("../../../examples/schemas/account_created.json")),
@@ -30,6 +33,12 @@ const SCHEMAS: &[(&str, &str)] = &[
     ("lesson_started.json", include_str!("../../../examples/schemas/lesson_started.json")),
     ("payment_order_completed.json", include_str!("../../../examples/schemas/payment_order_completed.json")),
     ("payment_refund_issued.json", include_str!("../../../examples/schemas/payment_refund_issued.json")),
+];
+
+/// The second, CSV source: its project file and schema (relative to the demo folder).
+const PROJECT: &[(&str, &str)] = &[
+    ("paidy/eventlake.toml", include_str!("../../../examples/paidy/eventlake.toml")),
+    ("paidy/schemas/loan_applications.json", include_str!("../../../examples/paidy/schemas/loan_applications.json")),
 ];
 
 /// (bronze key under the lake, content, gzip it)
@@ -49,6 +58,11 @@ const BRONZE: &[(&str, &str, bool)] = &[
         include_str!("../../../examples/bronze/2026-11-20T06-a.ndjson"),
         false,
     ),
+    (
+        "paidy/yyyy=2026/mm=11/dd=20/hh=05/file001.csv",
+        include_str!("../../../examples/paidy/bronze/file001.csv"),
+        false,
+    ),
 ];
 
 #[derive(Debug, Args)]
@@ -65,14 +79,23 @@ const END_HOUR: &str = "2026-11-20T07";
 pub(crate) fn run(args: DemoArgs) -> ExitCode {
     let lake_dir = args.dir.join("lake");
     let schemas = args.dir.join("schemas");
-    let setup = || -> anyhow::Result<(Lake, Arc<Registry>, Vec<Hour>)> {
+    let project = args.dir.join(PROJECT[0].0);
+    let setup = || -> anyhow::Result<(Lake, Vec<Source>, Vec<Hour>)> {
         prepare(&args.dir)?;
-        let registry = Arc::new(load_registry(&schemas, &RegistryOptions::default())?);
         let lake = Lake::open(&lake_dir.display().to_string())?;
+        let default = Source {
+            name: None,
+            lake: lake.clone(),
+            registry: Arc::new(load_registry(&schemas, &RegistryOptions::default())?),
+            bronze: BronzeListing::default(),
+            bronze_store: None,
+            format: RecordFormat::Json,
+        };
+        let sources = load_sources(&lake, Some(default), Some(&project), &[])?;
         let hours = Hour::range(FIRST_HOUR.parse()?, END_HOUR.parse()?).collect();
-        Ok((lake, registry, hours))
+        Ok((lake, sources, hours))
     };
-    let (lake, registry, hours) = match setup() {
+    let (lake, sources, hours) = match setup() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -81,8 +104,7 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
     };
     let first_hour = hours.first().copied();
     let hourly = Hourly {
-        lake: lake.clone(),
-        registry: registry.clone(),
+        sources: sources.clone(),
         hours,
         lookback_hours: 0,
         config: HourlyConfig::default(),
@@ -107,9 +129,7 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
         // The daily job over the sample day (the sample has only two arrival hours).
         let Some(hour) = first_hour else { return ExitCode::Failure };
         let daily = Daily {
-            lake: lake.clone(),
-            registry: registry.clone(),
-            days: vec![hour.date()],
+            sources: sources.iter().map(|s| (s.clone(), vec![hour.date()])).collect(),
             config: DailyConfig { allow_incomplete: true, ..DailyConfig::default() },
             parallel: 1,
             dry_run: false,
@@ -127,17 +147,23 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
                 o.date, c.silver_rows, c.gold_rows, c.duplicates, c.conflicts
             );
         }
-        let sql = "SELECT event_name, events, duplicates_removed, first_event_time, last_event_time \
-                   FROM daily_event_counts ORDER BY event_name";
-        match query(&lake, &registry, sql).await {
-            Ok(table) => {
-                println!();
-                println!("eventlake query \"{sql}\"");
-                println!("{table}");
-            }
-            Err(e) => {
-                eprintln!("error: query: {e:#}");
-                return ExitCode::Failure;
+        let queries = [
+            "SELECT event_name, events, duplicates_removed, first_event_time, last_event_time \
+             FROM daily_event_counts ORDER BY event_name",
+            "SELECT count(*) AS applications, count(monthlyincome) AS with_income, avg(age) AS mean_age \
+             FROM gold_loan_applications",
+        ];
+        for sql in queries {
+            match query(&lake, &sources, sql).await {
+                Ok(table) => {
+                    println!();
+                    println!("eventlake query \"{sql}\"");
+                    println!("{table}");
+                }
+                Err(e) => {
+                    eprintln!("error: query: {e:#}");
+                    return ExitCode::Failure;
+                }
             }
         }
         let local = |key: object_store::path::Path| lake_dir.join(key.as_ref()).display().to_string();
@@ -151,6 +177,11 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
             schemas.display()
         );
         println!(
+            "  eventlake query --lake {} --config {} \"SELECT record FROM paidy_quarantine\"   # the CSV source",
+            lake_dir.display(),
+            project.display()
+        );
+        println!(
             "  eventlake hourly --lake {} --schemas {} --hour {hour}   # rerun: skipped, nothing changes",
             lake_dir.display(),
             schemas.display()
@@ -159,8 +190,8 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
     })
 }
 
-async fn query(lake: &Lake, registry: &Registry, sql: &str) -> anyhow::Result<String> {
-    let session = lake_session(lake, registry, SessionOptions::default()).await?;
+async fn query(lake: &Lake, sources: &[Source], sql: &str) -> anyhow::Result<String> {
+    let session = lake_session_of(lake, &catalog_of(sources)?, SessionOptions::default()).await?;
     let batches = session.ctx.sql(sql).await?.collect().await?;
     Ok(arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
 }
@@ -170,6 +201,13 @@ fn prepare(dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(&schemas).with_context(|| format!("creating {}", schemas.display()))?;
     for (name, text) in SCHEMAS {
         std::fs::write(schemas.join(name), text).with_context(|| format!("writing {name}"))?;
+    }
+    for (name, text) in PROJECT {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("writing {name}"))?;
     }
     for (key, text, gzip) in BRONZE {
         let path = dir.join("lake").join(key);

@@ -1,11 +1,8 @@
 //! `eventlake hourly`: bronze arrival hours → silver + quarantine, one hour or a backfill range.
 
-use std::sync::Arc;
-
 use anyhow::bail;
 use chrono::{DateTime, Utc};
 use clap::{ArgGroup, Args};
-use eventlake_contract::Registry;
 use eventlake_lake::Lake;
 use eventlake_lake::layout::Hour;
 use eventlake_runtime::ExitCode;
@@ -15,7 +12,7 @@ use eventlake_runtime::summary::Table;
 use eventlake_silver::{CrashPoint, HourlyConfig, HourlyOutcome, SUMMARY_COLUMNS, plan_hour, run_hour, stale_hours};
 
 use crate::bronze::BronzeOpts;
-use crate::schemas::SchemaOpts;
+use crate::sources::{Source, SourceOpts};
 
 /// Flags of `eventlake hourly`.
 #[derive(Debug, Args)]
@@ -26,7 +23,7 @@ pub(crate) struct HourlyOpts {
     lake: String,
 
     #[command(flatten)]
-    schema: SchemaOpts,
+    sources: SourceOpts,
 
     /// One arrival hour, e.g. 2026-11-20T05.
     #[arg(long, env = "EVENTLAKE_HOUR")]
@@ -116,8 +113,7 @@ fn parse_rate(s: &str) -> Result<f64, String> {
 
 /// A validated hourly command: what to run, where, and how.
 pub(crate) struct Hourly {
-    pub(crate) lake: Lake,
-    pub(crate) registry: Arc<Registry>,
+    pub(crate) sources: Vec<Source>,
     pub(crate) hours: Vec<Hour>,
     /// Hours before the first selected one to check for late bronze.
     pub(crate) lookback_hours: i64,
@@ -163,18 +159,30 @@ impl HourlyOpts {
 
     /// Checks the flags and loads what they name.
     pub(crate) fn validate(self) -> anyhow::Result<Hourly> {
+        let lake = Lake::open(&self.lake)?;
         Ok(Hourly {
             hours: self.hours()?,
             // Whole hours, rounded up: 90m looks at two hours back.
             lookback_hours: (self.lookback.0.as_secs() as i64 + 3599) / 3600,
-            registry: Arc::new(self.schema.load()?),
-            lake: Lake::open(&self.lake)?,
+            sources: self.sources.load(&lake, Some(&self.bronze))?,
             config: self.config(),
             parallel: self.parallel,
             dry_run: self.dry_run,
             max_quarantine_rate: self.max_quarantine_rate,
             metrics: !self.no_metrics,
         })
+    }
+}
+
+impl Hourly {
+    /// The settings one source runs with: the command's, with the source's bronze and format.
+    pub(crate) fn config_of(&self, source: &Source) -> HourlyConfig {
+        HourlyConfig {
+            bronze: source.bronze.clone(),
+            bronze_store: source.bronze_store.clone(),
+            format: source.format.clone(),
+            ..self.config.clone()
+        }
     }
 }
 
@@ -187,42 +195,57 @@ pub(crate) fn run(opts: HourlyOpts) -> ExitCode {
         }
     };
     eventlake_runtime::block_on(async {
-        let mut hourly = hourly;
-        if let Err(e) = add_late_hours(&mut hourly).await {
-            eprintln!("error: lookback: {e}");
-            return ExitCode::Failure;
+        let mut code = ExitCode::Success;
+        for source in &hourly.sources {
+            if hourly.sources.len() > 1 {
+                eprintln!("{}:", source.label());
+            }
+            let hours = match late_hours(&hourly, source).await {
+                Ok(h) => h,
+                Err(e) => {
+                    eprintln!("error: {}: lookback: {e}", source.label());
+                    code = code.worst(ExitCode::Failure);
+                    continue;
+                }
+            };
+            let outcome = if hourly.dry_run {
+                dry_run(&hourly, source, &hours).await
+            } else {
+                run_source_hours(&hourly, source, &hours).await.0
+            };
+            code = code.worst(outcome);
         }
-        if hourly.dry_run {
-            return dry_run(&hourly).await;
-        }
-        run_hours(&hourly).await.0
+        code
     })
 }
 
-/// Adds the lookback hours whose bronze changed since their run, or that never committed.
-async fn add_late_hours(h: &mut Hourly) -> Result<(), eventlake_silver::Error> {
-    let Some(first) = h.hours.first().copied() else { return Ok(()) };
+/// The selected hours plus the lookback hours whose bronze changed since their run, or that never
+/// committed.
+async fn late_hours(h: &Hourly, source: &Source) -> Result<Vec<Hour>, eventlake_silver::Error> {
+    let mut hours = h.hours.clone();
+    let Some(first) = hours.first().copied() else { return Ok(hours) };
     if h.lookback_hours <= 0 {
-        return Ok(());
+        return Ok(hours);
     }
     let window: Vec<Hour> = Hour::range(Hour::from_index(first.index() - h.lookback_hours), first).collect();
-    for plan in stale_hours(&h.lake, &h.registry, &window, &h.config).await? {
+    for plan in stale_hours(&source.lake, &source.registry, &window, &h.config_of(source)).await? {
         let why = if plan.committed { "its bronze changed since its run" } else { "it never committed" };
         tracing::warn!(hour = %plan.hour, "lookback: rerunning {}: {why}", plan.hour);
-        h.hours.push(plan.hour);
+        hours.push(plan.hour);
     }
-    h.hours.sort();
-    h.hours.dedup();
-    Ok(())
+    hours.sort();
+    hours.dedup();
+    Ok(hours)
 }
 
-async fn dry_run(h: &Hourly) -> ExitCode {
+async fn dry_run(h: &Hourly, source: &Source, hours: &[Hour]) -> ExitCode {
     let mut table = Table::new(&["hour", "inputs", "bytes", "action"]);
     let mut code = ExitCode::Success;
-    for &hour in &h.hours {
-        match plan_hour(&h.lake, &h.registry, hour, &h.config).await {
+    let config = h.config_of(source);
+    for &hour in hours {
+        match plan_hour(&source.lake, &source.registry, hour, &config).await {
             Ok(plan) => {
-                let action = if plan.current && !h.config.force { "skip (manifest current)" } else { "run" };
+                let action = if plan.current && !config.force { "skip (manifest current)" } else { "run" };
                 let bytes: u64 = plan.inputs.iter().map(|i| i.size).sum();
                 table.row(vec![hour.to_string(), plan.inputs.len().to_string(), bytes.to_string(), action.into()]);
             }
@@ -236,8 +259,23 @@ async fn dry_run(h: &Hourly) -> ExitCode {
     code
 }
 
-/// Runs every hour and prints the summary; returns the exit code and the outcomes.
+/// Runs every source's hours; returns the worst exit code and every outcome.
 pub(crate) async fn run_hours(h: &Hourly) -> (ExitCode, Vec<HourlyOutcome>) {
+    let mut code = ExitCode::Success;
+    let mut outcomes = Vec::new();
+    for source in &h.sources {
+        if h.sources.len() > 1 {
+            eprintln!("{}:", source.label());
+        }
+        let (c, o) = run_source_hours(h, source, &h.hours).await;
+        code = code.worst(c);
+        outcomes.extend(o);
+    }
+    (code, outcomes)
+}
+
+/// Runs one source's hours and prints the summary; returns the exit code and the outcomes.
+async fn run_source_hours(h: &Hourly, source: &Source, hours: &[Hour]) -> (ExitCode, Vec<HourlyOutcome>) {
     let job = RangeJob {
         job: "hourly",
         unit: "hour",
@@ -246,10 +284,15 @@ pub(crate) async fn run_hours(h: &Hourly) -> (ExitCode, Vec<HourlyOutcome>) {
         metrics: h.metrics,
         busy: "another run is processing this hour",
     };
-    let (mut code, finished) = run_range(&job, &h.hours, |hour, run_id| async move {
-        run_hour(&h.lake, h.registry.clone(), hour, &h.config, &run_id).await
-    })
-    .await;
+    let config = h.config_of(source);
+    let (lake, registry, config) = (&source.lake, &source.registry, &config);
+    let (mut code, finished) =
+        run_range(
+            &job,
+            hours,
+            |hour, run_id| async move { run_hour(lake, registry.clone(), hour, config, &run_id).await },
+        )
+        .await;
     let mut outcomes = Vec::new();
     for Finished { unit: hour, result, .. } in finished {
         if let Ok(outcome) = result {

@@ -8,6 +8,7 @@ mod hourly;
 mod query;
 mod schemas;
 mod setup;
+mod sources;
 mod validate;
 
 use clap::Parser;

@@ -3,12 +3,12 @@
 use arrow::util::pretty::pretty_format_batches;
 use clap::{Args, ValueEnum};
 use eventlake_gold::SessionOptions;
-use eventlake_gold::query::lake_session;
+use eventlake_gold::query::lake_session_of;
 use eventlake_lake::Lake;
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::size::parse_size;
 
-use crate::schemas::SchemaOpts;
+use crate::sources::{SourceOpts, catalog_of};
 
 #[derive(Debug, Args)]
 pub(crate) struct QueryArgs {
@@ -17,7 +17,7 @@ pub(crate) struct QueryArgs {
     lake: String,
 
     #[command(flatten)]
-    schema: SchemaOpts,
+    sources: SourceOpts,
 
     /// Output as an aligned table, CSV or JSON lines.
     #[arg(long, env = "EVENTLAKE_QUERY_FORMAT", value_enum, default_value_t = Output::Table)]
@@ -41,10 +41,10 @@ enum Output {
 pub(crate) fn run(args: QueryArgs) -> ExitCode {
     eventlake_runtime::block_on(async {
         let setup = async {
-            let registry = args.schema.load()?;
             let lake = Lake::open(&args.lake)?;
+            let tables = catalog_of(&args.sources.load(&lake, None)?)?;
             let options = SessionOptions { memory_limit: args.memory_limit, ..SessionOptions::default() };
-            anyhow::Ok(lake_session(&lake, &registry, options).await?)
+            anyhow::Ok(lake_session_of(&lake, &tables, options).await?)
         };
         let session = match setup.await {
             Ok(s) => s,

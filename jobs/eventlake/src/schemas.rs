@@ -1,14 +1,9 @@
 //! The contract flags every command that reads events shares: the schema folder, the envelope
 //! field names and closed or open objects.
 
-use std::path::PathBuf;
-
 use anyhow::Context;
 use clap::Args;
 use eventlake_contract::{CompileOptions, Envelope, Registry, RegistryOptions, TimeFormat};
-
-/// The column a derived content id is stored in.
-const CONTENT_ID_COLUMN: &str = "event_id";
 
 /// How schemas are compiled and which envelope fields an event carries.
 #[derive(Debug, Clone, Args)]
@@ -37,7 +32,7 @@ pub(crate) struct ContractOpts {
     pub(crate) event_name_field: String,
 
     /// Envelope field holding the creation time.
-    #[arg(long, env = "EVENTLAKE_CREATED_AT_FIELD", default_value_t = Envelope::default().created_at)]
+    #[arg(long, env = "EVENTLAKE_CREATED_AT_FIELD", default_value = "created_at")]
     pub(crate) created_at_field: String,
 
     /// How the creation time is spelled: `unix-seconds` (integer or float), `unix-millis`,
@@ -58,12 +53,13 @@ impl ContractOpts {
         Ok(RegistryOptions {
             compile: self.compile_options(),
             envelope: Envelope {
-                id: if self.content_id { CONTENT_ID_COLUMN.into() } else { self.event_id_field.clone() },
+                id: if self.content_id { Envelope::DERIVED_ID.into() } else { self.event_id_field.clone() },
                 name: self.event_name_field.clone(),
-                created_at: self.created_at_field.clone(),
+                created_at: Some(self.created_at_field.clone()),
                 time,
                 content_id: self.content_id,
             },
+            entity: None,
         })
     }
 
@@ -77,23 +73,6 @@ impl ContractOpts {
                 .filter(|k| !k.is_empty())
                 .collect(),
         }
-    }
-}
-
-/// The schema registry: a folder of event schemas and how to read them.
-#[derive(Debug, Clone, Args)]
-pub(crate) struct SchemaOpts {
-    /// Folder of event schemas (scanned recursively for *.json).
-    #[arg(long, env = "EVENTLAKE_SCHEMAS")]
-    pub(crate) schemas: PathBuf,
-
-    #[command(flatten)]
-    pub(crate) contract: ContractOpts,
-}
-
-impl SchemaOpts {
-    pub(crate) fn load(&self) -> anyhow::Result<Registry> {
-        load_registry(&self.schemas, &self.contract.registry_options()?)
     }
 }
 

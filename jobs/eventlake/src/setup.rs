@@ -10,16 +10,17 @@ use eventlake_athena::{Athena, AthenaOptions, ddl};
 use eventlake_contract::Schema;
 use eventlake_contract::types::root_columns;
 use eventlake_lake::Lake;
-use eventlake_lake::catalog::{CatalogTable, TableFormat, catalog};
+use eventlake_lake::catalog::{CatalogTable, TableFormat};
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
 use object_store::path::Path;
 
-use crate::schemas::{ContractOpts, load_registry};
+use crate::schemas::ContractOpts;
+use crate::sources::{SourceOpts, catalog_of};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("action").required(true).args(["print", "plan", "execute"])))]
-#[command(group(ArgGroup::new("source").required(true).args(["schemas", "schema"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["schemas", "schema", "config"])))]
 pub(crate) struct SetupArgs {
     /// Lake root: s3://bucket/prefix (a local path prints file:// locations).
     #[arg(long, env = "EVENTLAKE_LAKE", required_unless_present = "location")]
@@ -29,8 +30,16 @@ pub(crate) struct SetupArgs {
     #[arg(long, env = "EVENTLAKE_SCHEMAS")]
     schemas: Option<PathBuf>,
 
+    /// Project file declaring the lake's sources (`eventlake.toml`): their tables too.
+    #[arg(long, env = "EVENTLAKE_CONFIG", conflicts_with = "schema")]
+    config: Option<PathBuf>,
+
+    /// Only these sources (comma separated; `default` is the one --schemas describes).
+    #[arg(long = "source", env = "EVENTLAKE_SOURCE", value_delimiter = ',')]
+    only: Vec<String>,
+
     /// One schema without an event-name constant: generate a single table (with --table, --location).
-    #[arg(long, requires_all = ["table", "location"])]
+    #[arg(long, requires_all = ["table", "location"], conflicts_with = "schemas")]
     schema: Option<PathBuf>,
 
     /// Table name for --schema.
@@ -162,9 +171,14 @@ async fn run_async(args: &SetupArgs) -> anyhow::Result<ExitCode> {
         print_statements(&[ddl::create_database(&args.database)?, create], args.format);
         return Ok(ExitCode::Success);
     }
-    let registry = load_registry(&args.schemas.clone().unwrap_or_default(), &args.contract.registry_options()?)?;
     let lake = Lake::open(args.lake.as_deref().unwrap_or_default())?;
-    let tables = catalog(&registry);
+    let sources = SourceOpts {
+        schemas: args.schemas.clone(),
+        contract: args.contract.clone(),
+        config: args.config.clone(),
+        only: args.only.clone(),
+    };
+    let tables = catalog_of(&sources.load(&lake, None)?)?;
     if args.print {
         print_statements(&ddl::all_statements(&args.database, lake.url(), &tables)?, args.format);
         return Ok(ExitCode::Success);

@@ -243,13 +243,14 @@ struct Verdict {
 }
 
 /// The `errors` of a JSON report line: the schema's errors, or one record-level problem labelled
-/// by what failed (`json`, `envelope`, `event_name`, `window`, `schema_violation`).
+/// by what failed (`json`, `csv`, `envelope`, `event_name`, `window`, `schema_violation`).
 fn problems(r: &Rejection) -> Vec<ValidationError> {
     if !r.errors.is_empty() {
         return r.errors.clone();
     }
     let keyword = match r.reason {
         Reason::MalformedJson => "json",
+        Reason::MalformedCsv => "csv",
         Reason::BadEnvelope => "envelope",
         Reason::UnknownEventName => "event_name",
         Reason::OutOfWindow => "window",

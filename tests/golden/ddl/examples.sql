@@ -300,7 +300,8 @@ CREATE EXTERNAL TABLE IF NOT EXISTS `analytics`.`daily_quality` (
   `bad_envelope` bigint COMMENT 'Records quarantined for this reason',
   `unknown_event_name` bigint COMMENT 'Records quarantined for this reason',
   `schema_violation` bigint COMMENT 'Records quarantined for this reason',
-  `out_of_window` bigint COMMENT 'Records quarantined for this reason'
+  `out_of_window` bigint COMMENT 'Records quarantined for this reason',
+  `malformed_csv` bigint COMMENT 'Records quarantined for this reason'
 )
 COMMENT 'Per arrival date: records read and quarantined by reason'
 PARTITIONED BY (`dt` string)
@@ -319,7 +320,7 @@ TBLPROPERTIES (
 );
 
 CREATE EXTERNAL TABLE IF NOT EXISTS `analytics`.`quarantine` (
-  `reason` string COMMENT 'malformed_json, bad_envelope, unknown_event_name, schema_violation or out_of_window',
+  `reason` string COMMENT 'malformed_json, bad_envelope, unknown_event_name, schema_violation, out_of_window or malformed_csv',
   `detail` string COMMENT 'Readable explanation',
   `pointer` string COMMENT 'JSON pointer of the first problem',
   `errors` array<struct<`pointer`:string,`keyword`:string,`message`:string>> COMMENT 'Every schema error',

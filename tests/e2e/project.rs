@@ -111,6 +111,21 @@ fn csv_rows_are_typed_by_the_schema(lake: TestLake) {
     assert!(ddl.stdout.contains("`monthlyincome` bigint"), "{ddl}");
     assert!(ddl.stdout.contains("`paidy_daily_quality`") && !ddl.stdout.contains("`paidy_silver_events`"));
 
+    // What the schema author runs before shipping gives the same verdicts.
+    let mut cmd = eventlake();
+    cmd.args(["validate", "--config"]).arg(&config).args(["--source", "paidy", "--format", "json"]);
+    cmd.arg(example("paidy/bronze/file001.csv"));
+    let checked = run(cmd);
+    checked.assert_exit(1);
+    let invalid: Vec<Value> = checked
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|v| v["valid"] == false)
+        .collect();
+    assert_eq!(invalid.len(), 1, "{checked}");
+    assert_eq!((invalid[0]["line"].as_u64(), invalid[0]["pointer"].as_str()), (Some(22), Some("/age")));
+
     let rerun = job(&lake, "hourly", &config, &["--hour", "2026-11-20T05", "--no-metrics"]);
     rerun.assert_exit(0);
     assert_eq!(rerun.summary_status("2026-11-20T05"), "skipped (current)", "{rerun}");
@@ -209,6 +224,9 @@ fn sources_share_a_lake_but_not_their_books(lake: TestLake) {
     assert!(lake.get(&crate::support::manifest_key("2019-05-13T14")).is_some(), "{all}");
     let tracks = json(&lake, "sources/tier_tracks/_manifests/hourly/dt=2019-05-13/hour=14.json");
     assert_eq!((tracks["counts"]["records"].as_u64(), tracks["counts"]["valid"].as_u64()), (Some(2), Some(2)), "{all}");
+    let names = &tracks["names"]["signup_started"];
+    assert_eq!(names["event_type"], "Signup Started", "the manifest maps table names to the records' spelling");
+    assert_eq!(names["columns"]["segment_tracks_event_name"], "segment_tracks.event_name");
     let tables = query(
         &lake,
         &config,

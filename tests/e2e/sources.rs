@@ -2,6 +2,8 @@
 //! as text (`--created-at-format`, `--created-at-timezone`), names that are not identifiers and
 //! events without ids (`--content-id`).
 
+use std::io::Write;
+
 use serde_json::Value;
 
 use crate::daily::{DAY_HOURS, daily};
@@ -229,4 +231,49 @@ fn json_array_exports_frame_their_elements(lake: TestLake) {
         (line["reason"].as_str(), line["record"].as_str(), line["line"].as_u64()),
         (Some("malformed_json"), Some("]"), Some(4))
     );
+}
+
+/// A 100 MB JSON array (one object, pretty-printed elements over many lines) is streamed: cut
+/// between elements and never loaded whole, so the run stays under the hourly memory bound
+/// (512 MiB peak RSS, whatever the hour's size); every element is counted exactly once.
+#[test]
+fn a_100_mb_json_array_is_streamed_under_the_memory_bound() {
+    let Some(lake) = TestLake::create(crate::support::Backend::Local, "json_array_100mb") else { return };
+    let name = "x".repeat(420);
+    let mut array = Vec::with_capacity(105 << 20);
+    array.extend_from_slice(b"[\n");
+    let mut elements = 0u64;
+    while array.len() < 100 << 20 {
+        if elements > 0 {
+            array.extend_from_slice(b",\n");
+        }
+        write!(
+            array,
+            "  {{\n    \"event_uuid\": \"big-{elements}\",\n    \"event_name\": \"account:created\",\n    \"created_at\": {},\n    \"account_id\": \"u{elements}\",\n    \"email\": \"u{elements}@example.com\",\n    \"name\": \"{name}\"\n  }}",
+            1_795_150_800 + elements % 3600
+        )
+        .unwrap();
+        elements += 1;
+    }
+    array.extend_from_slice(b"\n]\n");
+    lake.put("bronze/2026/11/20/05/accounts.json", &array);
+    drop(array);
+
+    // Peak RSS of the child, as the kernel accounts it.
+    let mut cmd = std::process::Command::new("python3");
+    cmd.args(["-c", "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); \
+        print('peak_kib', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(r.returncode)"]);
+    let hourly = lake.hourly_command(&["--hour", HOUR, "--no-metrics"]);
+    cmd.arg(hourly.get_program()).args(hourly.get_args());
+    let out = run(cmd);
+    out.assert_exit(0);
+    let counts = &lake.manifest(HOUR).unwrap()["counts"];
+    assert_eq!((counts["records"].as_u64(), counts["valid"].as_u64()), (Some(elements), Some(elements)), "{out}");
+    let peak_kib: u64 = out
+        .stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("peak_kib "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {out}"));
+    assert!(peak_kib < 512 << 10, "peak RSS {} MiB for a 100 MB array", peak_kib >> 10);
 }

@@ -11,7 +11,8 @@
 use std::collections::HashMap;
 
 use crate::accept::{Reason, Rejection};
-use crate::json::push_pointer_token;
+use crate::json::{Tape, push_pointer_token, write_json_string};
+use crate::records::{Position, Record};
 use crate::registry::{EventSchema, Registry, is_pointer};
 use crate::types::ColumnType;
 
@@ -85,11 +86,37 @@ impl Cell {
     }
 }
 
+/// Buffers reused from row to row: the CSV row, its JSON text and the parse of it.
+#[derive(Default)]
+pub struct CsvScratch {
+    row: csv::ByteRecord,
+    json: Vec<u8>,
+    tape: Tape,
+}
+
+/// Where the header row of CSV text ends (after its line end), read as the rows are.
+pub fn header_end(dialect: &CsvDialect, bytes: &[u8]) -> usize {
+    let mut reader = dialect.reader(bytes);
+    let mut header = csv::ByteRecord::new();
+    match reader.read_byte_record(&mut header) {
+        Ok(true) => (reader.position().byte() as usize).min(bytes.len()),
+        _ => bytes.len(),
+    }
+}
+
+/// A row without its line terminator.
+fn trim_line_end(raw: &[u8]) -> &[u8] {
+    let end = raw.iter().rposition(|b| *b != b'\n' && *b != b'\r').map_or(0, |i| i + 1);
+    &raw[..end]
+}
+
 /// One object's header, resolved against the registry: turns its rows into JSON records.
 #[derive(Debug)]
 pub struct CsvRows {
     /// Field name per header position; `None` for a skipped column.
     names: Vec<Option<String>>,
+    /// Each field's `"name":`, written once.
+    keys: Vec<Vec<u8>>,
     /// Cell types per header position, by event name (one entry for an entity table).
     cells: HashMap<String, Vec<Cell>>,
     /// Header position of the event name, when rows name their event.
@@ -139,12 +166,59 @@ impl CsvRows {
             names.iter().position(|n| n.as_deref() == Some(env.name.as_str()))
         };
         let null_tokens = dialect.null_tokens.iter().map(|t| t.as_bytes().to_vec()).collect();
-        Ok(CsvRows { names, cells, name_at, null_tokens, dialect: dialect.clone() })
+        let keys = names
+            .iter()
+            .map(|n| {
+                let mut key = Vec::new();
+                if let Some(n) = n {
+                    write_json_string(n, &mut key);
+                    key.push(b':');
+                }
+                key
+            })
+            .collect();
+        Ok(CsvRows { names, keys, cells, name_at, null_tokens, dialect: dialect.clone() })
     }
 
     /// A reader over rows of this object (complete rows, no header).
     pub fn reader<R: std::io::Read>(&self, input: R) -> csv::Reader<R> {
         self.dialect.reader(input)
+    }
+
+    /// Frames every row of `bytes` (complete rows, no header; the piece starts at line
+    /// `first_line` and byte `base_offset` of its object) into a record for the one verdict, or
+    /// the rejection of a row that cannot become one; `f` also gets the row's raw bytes (without
+    /// its line end) and position. Fails only when the CSV reader itself does.
+    pub fn each_record(
+        &self,
+        bytes: &[u8],
+        first_line: u64,
+        base_offset: u64,
+        scratch: &mut CsvScratch,
+        mut f: impl FnMut(Result<Record<'_>, Rejection>, &[u8], Position),
+    ) -> Result<(), csv::Error> {
+        let mut reader = self.reader(bytes);
+        loop {
+            let start = reader.position().clone();
+            if !reader.read_byte_record(&mut scratch.row)? {
+                return Ok(());
+            }
+            let begin = scratch.row.position().map_or(start.byte(), csv::Position::byte) as usize;
+            let end = (reader.position().byte() as usize).min(bytes.len());
+            let raw = trim_line_end(&bytes[begin.min(end)..end]);
+            let line = scratch.row.position().map_or(start.line(), csv::Position::line);
+            let at = Position { line: first_line + line - 1, offset: base_offset + begin as u64 };
+            match self.to_json(&scratch.row, &mut scratch.json) {
+                Err(rejection) => f(Err(rejection), raw, at),
+                Ok(()) => {
+                    let record = match scratch.tape.parse(&scratch.json) {
+                        Ok(value) => Record::Parsed { value, raw, at },
+                        Err(error) => Record::Malformed { raw, error, at },
+                    };
+                    f(Ok(record), raw, at);
+                }
+            }
+        }
     }
 
     /// Writes `row` into `out` as a JSON object typed by its event's schema.
@@ -181,8 +255,7 @@ impl CsvRows {
                 out.push(b',');
             }
             first = false;
-            write_string(name, out);
-            out.push(b':');
+            out.extend_from_slice(&self.keys[i]);
             if self.null_tokens.iter().any(|t| t == raw) {
                 out.extend_from_slice(b"null");
                 continue;
@@ -203,29 +276,32 @@ impl CsvRows {
     }
 }
 
-/// Writes one cell as `cell` says; false when the text does not read as that type.
+/// Writes one cell as `cell` says; false when the text does not read as that type. Numbers already
+/// spelled as JSON numbers are copied as they are.
 fn write_cell(cell: Cell, text: &str, out: &mut Vec<u8>) -> bool {
+    use std::io::Write;
+    let t = text.trim();
     match cell {
-        Cell::Integer => match text.trim().parse::<i64>() {
-            Ok(n) => {
-                out.extend_from_slice(n.to_string().as_bytes());
+        Cell::Integer => match t.parse::<i64>() {
+            Ok(_) if is_json_number(t) => {
+                out.extend_from_slice(t.as_bytes());
                 true
             }
+            Ok(n) => write!(out, "{n}").is_ok(),
             Err(_) => false,
         },
-        Cell::Number => match text.trim().parse::<f64>() {
-            // Integral values stay integral, so a `number` column holding `3` reads as JSON's 3.
+        Cell::Number => match t.parse::<f64>() {
             Ok(f) if f.is_finite() => {
-                if let Ok(n) = text.trim().parse::<i64>() {
-                    out.extend_from_slice(n.to_string().as_bytes());
+                if is_json_number(t) {
+                    out.extend_from_slice(t.as_bytes());
+                    true
                 } else {
-                    out.extend_from_slice(format!("{f:?}").as_bytes());
+                    write!(out, "{f:?}").is_ok()
                 }
-                true
             }
             _ => false,
         },
-        Cell::Boolean => match text.trim() {
+        Cell::Boolean => match t {
             "true" | "TRUE" | "True" => {
                 out.extend_from_slice(b"true");
                 true
@@ -237,7 +313,7 @@ fn write_cell(cell: Cell, text: &str, out: &mut Vec<u8>) -> bool {
             _ => false,
         },
         Cell::Text => {
-            write_string(text, out);
+            write_json_string(text, out);
             true
         }
         Cell::Json => {
@@ -251,16 +327,46 @@ fn write_cell(cell: Cell, text: &str, out: &mut Vec<u8>) -> bool {
     }
 }
 
+/// Whether `t` is spelled as RFC 8259 spells a number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
+fn is_json_number(t: &str) -> bool {
+    let b = t.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
 fn pointer(name: &str) -> String {
     let mut p = String::from("/");
     push_pointer_token(&mut p, name);
     p
-}
-
-/// A JSON string literal.
-fn write_string(s: &str, out: &mut Vec<u8>) {
-    // Serializing a `str` into memory cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 #[cfg(test)]
@@ -322,5 +428,12 @@ mod tests {
         let short = rows.to_json(&row("2,1,0.5"), &mut out).unwrap_err();
         assert_eq!(short.reason, Reason::MalformedCsv);
         assert!(CsvRows::new(&loans(), &dialect, b"a,b,a\n").unwrap_err().contains("twice"));
+        for (number, json) in
+            [("12", true), ("-0.5e-3", true), ("+1", false), ("007", false), ("1.", false), (".5", false)]
+        {
+            assert_eq!(is_json_number(number), json, "{number}");
+        }
+        rows.to_json(&row("3,+1,.5,30,x,true"), &mut out).unwrap();
+        assert!(String::from_utf8(out.clone()).unwrap().starts_with(r#"{"SeriousDlqin2yrs":1,"DebtRatio":0.5,"#));
     }
 }

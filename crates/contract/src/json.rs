@@ -891,29 +891,45 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
-/// `s` as a JSON string with the minimal escapes (so equal strings always write equal bytes).
-fn write_json_string(s: &str, out: &mut Vec<u8>) {
+/// `s` as a JSON string with the minimal escapes (so equal strings always write equal bytes). Runs
+/// that need no escape are copied whole.
+pub(crate) fn write_json_string(s: &str, out: &mut Vec<u8>) {
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
     out.push(b'"');
-    for c in s.chars() {
-        match c {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            c if (c as u32) < 0x20 => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
-            c => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-            }
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..0x20 => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[run..i]);
+        run = i + 1;
+        if escape.is_empty() {
+            out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+        } else {
+            out.extend_from_slice(escape);
         }
     }
+    out.extend_from_slice(&bytes[run..]);
     out.push(b'"');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strings_write_with_the_minimal_escapes() {
+        let mut out = Vec::new();
+        write_json_string("a\"b\\c\nd\u{1}\té😊\u{7f}", &mut out);
+        assert_eq!(String::from_utf8(out).unwrap(), "\"a\\\"b\\\\c\\nd\\u0001\\té😊\u{7f}\"");
+    }
 
     fn kind_of(s: &str) -> Result<Kind, ParseErrorKind> {
         let mut t = Tape::default();

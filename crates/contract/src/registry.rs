@@ -691,4 +691,75 @@ mod tests {
             load(vec![("a.json", event("x:y", json!({}))), ("unused.json", json!({"type": "string"}))]).unwrap_err();
         assert!(err.to_string().starts_with("unused.json: no `properties.event_name.const`"), "{err}");
     }
+
+    /// Envelope fields may be JSON pointers into nested objects: the id is then stored in the
+    /// derived `event_id` column, and a pointer to nothing fails the load naming it.
+    #[test]
+    fn envelope_fields_by_json_pointer() {
+        use crate::accept::{Acceptor, Lineage, RowSink, TableLayout};
+        use crate::records::{Position, Record};
+        use crate::rows::RowsBuilder;
+
+        struct Sink(Option<RowsBuilder>);
+        impl RowSink for Sink {
+            fn rows_for(&mut self, layout: &Arc<TableLayout>, _: i64) -> &mut RowsBuilder {
+                self.0.get_or_insert_with(|| layout.rows())
+            }
+        }
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "context": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "event": {"type": "string", "const": "page:view"}, "ts": {"type": "string"}
+                }},
+                "page": {"type": "string"}
+            }
+        });
+        let options = RegistryOptions {
+            envelope: Envelope {
+                id: "/context/id".into(),
+                name: "context".into(),
+                created_at: Some("/context/ts".into()),
+                time: TimeFormat::Rfc3339,
+                content_id: false,
+            },
+            ..RegistryOptions::default()
+        };
+        let docs = |s: &J| vec![("p.json".to_owned(), s.to_string().into_bytes(), s.clone())];
+        // The event name is read from the schema's `properties.<name>.const`, so it stays a member.
+        let err = Registry::from_documents(docs(&schema), &options).unwrap_err().to_string();
+        assert!(err.contains("properties.context.const"), "{err}");
+        let mut flat = schema.clone();
+        flat["properties"]["event_name"] = json!({"type": "string", "const": "page:view"});
+        let options =
+            RegistryOptions { envelope: Envelope { name: "event_name".into(), ..options.envelope }, ..options };
+        let registry = Arc::new(Registry::from_documents(docs(&flat), &options).unwrap());
+        let table = registry.table("page").unwrap();
+        assert_eq!(table.columns[0].name, "event_id", "a pointed id is a derived column");
+        let acceptor = Acceptor::new(registry.clone());
+        let mut tape = crate::json::Tape::default();
+        let raw = br#"{"event_name": "page:view", "context": {"id": 42, "ts": "2026-11-20T05:00:00Z"}, "page": "/"}"#;
+        let value = tape.parse(raw).unwrap();
+        let record = Record::Parsed { value, raw, at: Position { line: 1, offset: 0 } };
+        let mut sink = Sink(None);
+        let lineage = Lineage { arrival: 0, source_key: "k", line: 1 };
+        let accepted = acceptor.accept(&record, None, lineage, &mut sink).unwrap();
+        assert_eq!(accepted.created_micros, 1_795_150_800_000_000);
+        let batch = sink.0.unwrap().finish().unwrap();
+        let ids = batch.column(0).as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+        assert_eq!(ids.value(0), "42");
+        let missing = br#"{"event_name": "page:view", "context": {"id": 42}, "page": "/"}"#;
+        let value = tape.parse(missing).unwrap();
+        let record = Record::Parsed { value, raw: missing, at: Position { line: 1, offset: 0 } };
+        let rejected = acceptor.accept(&record, None, lineage, &mut Sink(None)).unwrap_err();
+        assert_eq!((rejected.reason, rejected.pointer.as_str()), (crate::Reason::BadEnvelope, "/context/ts"));
+        let nowhere = Registry::from_documents(
+            docs(&flat),
+            &RegistryOptions {
+                envelope: Envelope { id: "/context/nope".into(), ..options.envelope.clone() },
+                ..options
+            },
+        );
+        assert!(nowhere.unwrap_err().to_string().contains("\"/context/nope\" is not declared"));
+    }
 }

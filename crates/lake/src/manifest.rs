@@ -75,6 +75,46 @@ pub struct HourlyManifest {
     pub counts: Counts,
     pub outputs: Vec<OutputFile>,
     pub timings: Timings,
+    /// Tables whose names differ from what the records spell: by table, the original names.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub names: BTreeMap<String, OriginalNames>,
+}
+
+/// How the records spell a table's event type and columns, where it is not the identifier.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalNames {
+    /// The event type as the event names spell it (`Signup Started` for `signup_started`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event_type: Option<String>,
+    /// Column → the member name it comes from (`page_name` → `Page Name`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, String>,
+}
+
+impl OriginalNames {
+    /// Every table of `registry` whose type or columns are spelled otherwise in the records.
+    pub fn of(registry: &eventlake_contract::Registry) -> BTreeMap<String, OriginalNames> {
+        let mut out = BTreeMap::new();
+        for table in registry.tables() {
+            let event_type = table
+                .event_names
+                .iter()
+                .map(|n| eventlake_contract::registry::split_event_name(n).0)
+                .find(|raw| *raw != table.event_type)
+                .filter(|_| registry.options().entity.is_none())
+                .map(str::to_owned);
+            let columns: BTreeMap<String, String> = table
+                .columns
+                .iter()
+                .filter(|c| c.name != c.source_name)
+                .map(|c| (c.name.clone(), c.source_name.clone()))
+                .collect();
+            if event_type.is_some() || !columns.is_empty() {
+                out.insert(table.event_type.clone(), OriginalNames { event_type, columns });
+            }
+        }
+        out
+    }
 }
 
 impl HourlyManifest {

@@ -16,7 +16,7 @@ use eventlake_lake::layout::{
     self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, SilverPartition, event_window,
 };
 use eventlake_lake::manifest::{
-    Attempt, Counts, HourlyManifest, InputObject, OutputFile, Timings, read_manifest, write_manifest,
+    Attempt, Counts, HourlyManifest, InputObject, OriginalNames, OutputFile, Timings, read_manifest, write_manifest,
 };
 use eventlake_lake::write::{RollingLines, RollingParquet, WrittenFile, writer_properties};
 use eventlake_lake::{Lake, with_lease};
@@ -276,6 +276,7 @@ async fn run_locked(
             finished_at: finished_at.to_rfc3339(),
             seconds: clock.elapsed().as_secs_f64(),
         },
+        names: OriginalNames::of(&registry),
     };
     maybe_crash(cfg, CrashPoint::BeforeManifest);
     write_manifest(lake, &manifest_key, &manifest).await?;

@@ -8,13 +8,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use csv::ByteRecord;
 use eventlake_contract::Registry;
 use eventlake_contract::Rejection;
 use eventlake_contract::accept::{Accepted, Acceptor, Lineage, RowSink, TableLayout, Window};
-use eventlake_contract::delimited::CsvRows;
-use eventlake_contract::json::Tape;
-use eventlake_contract::records::{Position, Record, RecordReader};
+use eventlake_contract::delimited::{CsvRows, CsvScratch};
+use eventlake_contract::records::{Position, RecordReader};
 use eventlake_contract::rows::RowsBuilder;
 use eventlake_lake::layout::{Hour, SilverPartition};
 use eventlake_lake::quarantine::{QuarantineLine, QuarantineOrigin};
@@ -96,9 +94,7 @@ pub(crate) struct ChunkOutput {
 #[derive(Default)]
 pub(crate) struct Worker {
     rows: PartitionRows,
-    /// A CSV row as JSON text, and its parse.
-    csv_json: Vec<u8>,
-    csv_tape: Tape,
+    csv_scratch: CsvScratch,
 }
 
 /// What one chunk's records add up to, as they are judged.
@@ -208,42 +204,17 @@ impl Worker {
     /// Each CSV row becomes the JSON object its header and schema describe, then meets the same
     /// verdict; the quarantine keeps the row as it was written.
     fn judge_csv(&mut self, sink: &mut ChunkSink<'_>, csv: &CsvRows, chunk: Chunk) -> Result<()> {
-        let mut reader = csv.reader(&chunk.bytes[..]);
-        let mut row = ByteRecord::new();
-        loop {
-            let start = reader.position().clone();
-            let more = reader
-                .read_byte_record(&mut row)
-                .map_err(|e| Error::Read { key: chunk.source_key.to_string(), source: std::io::Error::other(e) })?;
-            if !more {
-                return Ok(());
-            }
-            let begin = row.position().map_or(start.byte(), csv::Position::byte) as usize;
-            let end = (reader.position().byte() as usize).min(chunk.bytes.len());
-            let raw = trim_line_end(&chunk.bytes[begin.min(end)..end]);
-            let line = row.position().map_or(start.line(), csv::Position::line);
-            let at = Position { line: chunk.first_line + line - 1, offset: chunk.base_offset + begin as u64 };
+        let Worker { rows, csv_scratch, .. } = self;
+        csv.each_record(&chunk.bytes, chunk.first_line, chunk.base_offset, csv_scratch, |record, raw, at| {
             sink.tally.records += 1;
-            let judged = match csv.to_json(&row, &mut self.csv_json) {
-                Err(rejection) => Err(rejection),
-                Ok(()) => {
-                    let record = match self.csv_tape.parse(&self.csv_json) {
-                        Ok(value) => Record::Parsed { value, raw, at },
-                        Err(error) => Record::Malformed { raw, error, at },
-                    };
-                    sink.ctx.acceptor.accept(&record, Some(sink.ctx.window), sink.lineage(at.line), &mut self.rows)
-                }
-            };
+            let judged = record.and_then(|record| {
+                sink.ctx.acceptor.accept(&record, Some(sink.ctx.window), sink.lineage(at.line), rows)
+            });
             match judged {
                 Ok(accepted) => sink.accepted(&accepted),
                 Err(rejection) => sink.rejected(&rejection, raw, at),
             }
-        }
+        })
+        .map_err(|e| Error::Read { key: chunk.source_key.to_string(), source: std::io::Error::other(e) })
     }
-}
-
-/// A row without its line terminator.
-fn trim_line_end(raw: &[u8]) -> &[u8] {
-    let end = raw.iter().rposition(|b| *b != b'\n' && *b != b'\r').map_or(0, |i| i + 1);
-    &raw[..end]
 }

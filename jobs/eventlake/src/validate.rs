@@ -6,16 +6,18 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{ArgGroup, Args, ValueEnum};
 use eventlake_contract::accept::{Acceptor, Lineage, RowSink, TableLayout, Window};
-use eventlake_contract::records::{Record, RecordReader, decompressed};
+use eventlake_contract::delimited::{CsvDialect, CsvRows, CsvScratch, header_end};
+use eventlake_contract::records::{Record, RecordFormat, RecordReader, decompressed};
 use eventlake_contract::rows::RowsBuilder;
 use eventlake_contract::{Reason, Rejection, Schema, ValidationError};
 use eventlake_lake::layout::{Hour, event_window, firehose_hour_of};
+use eventlake_lake::project::load_project;
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
 use eventlake_silver::HourlyConfig;
@@ -24,7 +26,7 @@ use serde_json::json;
 use crate::schemas::{ContractOpts, load_registry};
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["schemas", "schema"])))]
+#[command(group(ArgGroup::new("source").required(true).args(["schemas", "schema", "config"])))]
 pub(crate) struct ValidateArgs {
     /// Registry folder: every event is checked against the schema of its event name.
     #[arg(long, env = "EVENTLAKE_SCHEMAS")]
@@ -33,6 +35,15 @@ pub(crate) struct ValidateArgs {
     /// One schema file: every line is checked against it (any JSON value).
     #[arg(long)]
     schema: Option<PathBuf>,
+
+    /// Project file (`eventlake.toml`): check the files as bronze of `--source`, with its
+    /// schemas, envelope and format (CSV included).
+    #[arg(long, env = "EVENTLAKE_CONFIG", requires = "source_name")]
+    config: Option<PathBuf>,
+
+    /// The project's source the files belong to.
+    #[arg(long = "source", id = "source_name", requires = "config")]
+    source: Option<String>,
 
     #[command(flatten)]
     contract: ContractOpts,
@@ -54,7 +65,7 @@ pub(crate) struct ValidateArgs {
     #[arg(long, env = "EVENTLAKE_MAX_EARLY", default_value_t = HourlyConfig::default().max_early.into())]
     max_early: HumanDuration,
 
-    /// NDJSON files, plain or gzip (`-` reads standard input).
+    /// NDJSON (or a CSV source's) files, plain or gzip (`-` reads standard input).
     #[arg(required = true)]
     files: Vec<PathBuf>,
 }
@@ -67,6 +78,8 @@ enum Format {
 
 enum Checker {
     Registry(Box<Acceptor>),
+    /// A project source's rows are CSV, typed by its schemas.
+    Csv(Box<Acceptor>, CsvDialect),
     Single(Box<Schema>),
 }
 
@@ -133,6 +146,19 @@ pub(crate) fn run(args: ValidateArgs) -> ExitCode {
 
 fn load(args: &ValidateArgs) -> Result<Checker, String> {
     let compile = args.contract.compile_options();
+    if let (Some(config), Some(name)) = (&args.config, &args.source) {
+        let specs = load_project(config).map_err(|e| e.to_string())?;
+        let spec = specs
+            .into_iter()
+            .find(|s| &s.name == name)
+            .ok_or_else(|| format!("--source {name:?}: no such source in {}", config.display()))?;
+        let registry = load_registry(&spec.schemas, &spec.options).map_err(|e| format!("{e:#}"))?;
+        let acceptor = Box::new(Acceptor::new(Arc::new(registry)));
+        return Ok(match spec.format {
+            RecordFormat::Json => Checker::Registry(acceptor),
+            RecordFormat::Csv(dialect) => Checker::Csv(acceptor, dialect),
+        });
+    }
     if let Some(dir) = &args.schemas {
         let options = args.contract.registry_options().map_err(|e| format!("{e:#}"))?;
         let registry = load_registry(dir, &options).map_err(|e| format!("{e:#}"))?;
@@ -166,13 +192,35 @@ fn check_file(
         Window { start, end, arrival: hour.start_micros() }
     });
     let mut scratch = ScratchRows::default();
+    let lineage = |line| Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: &name, line };
+    if let Checker::Csv(acceptor, dialect) = checker {
+        let mut bytes = Vec::new();
+        let mut reader = reader;
+        reader.read_to_end(&mut bytes)?;
+        let end = header_end(dialect, &bytes);
+        let rows = CsvRows::new(acceptor.registry(), dialect, &bytes[..end])
+            .map_err(|reason| io::Error::other(format!("line 1: CSV header: {reason}")))?;
+        let first_line = 1 + bytes[..end].iter().filter(|b| **b == b'\n').count() as u64;
+        let mut written = Ok(());
+        rows.each_record(&bytes[end..], first_line, end as u64, &mut CsvScratch::default(), |record, _, at| {
+            let judged = record.and_then(|r| acceptor.accept(&r, window, lineage(at.line), &mut scratch));
+            let verdict = match judged {
+                Ok(accepted) => Verdict { event: Some(accepted.event.name.clone()), rejection: None },
+                Err(r) => Verdict { event: r.event_name.clone(), rejection: Some(r) },
+            };
+            if written.is_ok() {
+                written = report(args, &name, at.line, &verdict, out, total);
+            }
+        })
+        .map_err(io::Error::other)?;
+        return written;
+    }
     let mut records = RecordReader::new(reader);
     while let Some(record) = records.next_record()? {
         let line = record.position().line;
         let verdict = match checker {
-            Checker::Registry(acceptor) => {
-                let lineage = Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: &name, line };
-                match acceptor.accept(&record, window, lineage, &mut scratch) {
+            Checker::Registry(acceptor) | Checker::Csv(acceptor, _) => {
+                match acceptor.accept(&record, window, lineage(line), &mut scratch) {
                     Ok(accepted) => Verdict { event: Some(accepted.event.name.clone()), rejection: None },
                     Err(r) => Verdict { event: r.event_name.clone(), rejection: Some(r) },
                 }
@@ -201,33 +249,46 @@ fn check_file(
                 }
             },
         };
-        total.records += 1;
-        let valid = verdict.rejection.is_none();
-        if !valid {
-            total.invalid += 1;
-        }
-        let errors = verdict.rejection.as_ref().map(problems).unwrap_or_default();
-        match args.format {
-            Format::Json => {
-                let mut obj = json!({"file": name, "line": line, "valid": valid, "errors": errors});
-                if let Some(r) = &verdict.rejection {
-                    obj["reason"] = json!(r.reason.code());
-                    obj["pointer"] = json!(r.pointer);
-                }
-                if let Some(e) = &verdict.event {
-                    obj["event_name"] = json!(e);
-                }
-                writeln!(out, "{obj}")?;
+        report(args, &name, line, &verdict, out, total)?;
+    }
+    Ok(())
+}
+
+/// Counts one verdict and prints it as `--format` says.
+fn report(
+    args: &ValidateArgs,
+    name: &str,
+    line: u64,
+    verdict: &Verdict,
+    out: &mut impl Write,
+    total: &mut Tally,
+) -> io::Result<()> {
+    total.records += 1;
+    let valid = verdict.rejection.is_none();
+    if !valid {
+        total.invalid += 1;
+    }
+    let errors = verdict.rejection.as_ref().map(problems).unwrap_or_default();
+    match args.format {
+        Format::Json => {
+            let mut obj = json!({"file": name, "line": line, "valid": valid, "errors": errors});
+            if let Some(r) = &verdict.rejection {
+                obj["reason"] = json!(r.reason.code());
+                obj["pointer"] = json!(r.pointer);
             }
-            Format::Text => {
-                if let Some(r) = &verdict.rejection {
-                    let label = verdict.event.as_ref().map(|e| format!(" {e}")).unwrap_or_default();
-                    if r.errors.is_empty() {
-                        writeln!(out, "{name}:{line}:{label} {}: {}", r.reason, r.detail)?;
-                    } else {
-                        for e in &r.errors {
-                            writeln!(out, "{name}:{line}:{label} {e}")?;
-                        }
+            if let Some(e) = &verdict.event {
+                obj["event_name"] = json!(e);
+            }
+            writeln!(out, "{obj}")?;
+        }
+        Format::Text => {
+            if let Some(r) = &verdict.rejection {
+                let label = verdict.event.as_ref().map(|e| format!(" {e}")).unwrap_or_default();
+                if r.errors.is_empty() {
+                    writeln!(out, "{name}:{line}:{label} {}: {}", r.reason, r.detail)?;
+                } else {
+                    for e in &r.errors {
+                        writeln!(out, "{name}:{line}:{label} {e}")?;
                     }
                 }
             }

@@ -48,6 +48,11 @@ ARG SCHEMAS_DIR=schemas
 COPY ${SCHEMAS_DIR}/ /app/schemas/
 RUN ["/usr/local/bin/eventlake", "validate", "--schemas", "/app/schemas", "/dev/null"]
 
+# The SQL models (models/*.sql, see the README's Models section): a folder the user provides, models/
+# at the repository root by default (it holds only a README until you add models).
+ARG MODELS_DIR=models
+COPY ${MODELS_DIR}/ /app/models/
+
 # Scratch space (temporary files, the daily job's spills) on a read-only root filesystem: a folder the
 # job's user owns, declared a volume so that the task's bind mount there starts with this owner
 # (a Fargate bind mount elsewhere is root-owned, and uid 10001 could not write to it).
@@ -55,6 +60,7 @@ RUN mkdir -p /scratch && chown 10001:10001 /scratch && chmod 0700 /scratch
 VOLUME ["/scratch"]
 
 ENV EVENTLAKE_SCHEMAS=/app/schemas \
+    EVENTLAKE_MODELS=/app/models \
     EVENTLAKE_LOG_FORMAT=json \
     TMPDIR=/scratch
 

@@ -48,6 +48,7 @@ mod golden;
 mod hours;
 mod late_bronze;
 mod lease;
+mod models;
 mod project;
 mod rerun;
 mod schedules;

@@ -12,7 +12,8 @@ use crate::support::{ParquetFile, Run, TestLake, eventlake, fixtures_dir, run};
 on_each_backend!(
     csv_rows_are_typed_by_the_schema,
     entity_snapshots_keep_the_latest_arrival,
-    sources_share_a_lake_but_not_their_books
+    sources_share_a_lake_but_not_their_books,
+    envelope_fields_by_json_pointer
 );
 
 fn example(name: &str) -> PathBuf {
@@ -251,4 +252,44 @@ fn sources_share_a_lake_but_not_their_books(lake: TestLake) {
             .contains("\"silver_signup_started\" is named by both source \"tier_tracks\" and source \"tier_weather\""),
         "{refused}"
     );
+}
+
+/// An envelope nested in the record (`/context/id`, `/context/sent_at`): the id lands in column
+/// `event_id`, the time is read through the pointer, and a record missing it is quarantined with
+/// that pointer.
+fn envelope_fields_by_json_pointer(lake: TestLake) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("schemas")).unwrap();
+    let schema = serde_json::json!({
+        "type": "object",
+        "required": ["event_name", "context"],
+        "properties": {
+            "event_name": {"type": "string", "const": "page:view"},
+            "context": {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}, "sent_at": {"type": "string"}}},
+            "page": {"type": "string"}
+        }
+    });
+    std::fs::write(dir.path().join("schemas/page_view.json"), schema.to_string()).unwrap();
+    let config = dir.path().join("eventlake.toml");
+    std::fs::write(
+        &config,
+        "[sources.web]\nbronze_prefix = \"web\"\nschemas = \"schemas\"\n\
+         envelope = { id = \"/context/id\", time = \"/context/sent_at\", time_format = \"rfc3339\" }\n",
+    )
+    .unwrap();
+    let records = [
+        r#"{"event_name": "page:view", "context": {"id": "v-1", "sent_at": "2026-11-20T05:10:00Z"}, "page": "/a"}"#,
+        r#"{"event_name": "page:view", "context": {"id": "v-2"}, "page": "/b"}"#,
+    ];
+    lake.put("web/2026/11/20/05/part-1", format!("{}\n", records.join("\n")).as_bytes());
+    job(&lake, "hourly", &config, &["--hour", "2026-11-20T05", "--no-metrics"]).assert_exit(0);
+    let silver = rows(&lake, "sources/web/silver/");
+    assert_eq!(silver.len(), 1);
+    assert_eq!(
+        (silver[0]["event_id"].as_str(), silver[0]["created_datetime"].as_str()),
+        (Some("v-1"), Some("2026-11-20T05:10:00Z"))
+    );
+    let quarantine = lake.keys("sources/web/quarantine/");
+    let line: Value = serde_json::from_slice(&lake.get(&quarantine[0]).unwrap()).unwrap();
+    assert_eq!((line["reason"].as_str(), line["pointer"].as_str()), (Some("bad_envelope"), Some("/context/sent_at")));
 }

@@ -104,7 +104,7 @@ fn fargate_size_is_valid(cpu: u64, memory: u64) -> bool {
 #[test]
 fn the_scheduled_jobs_have_schedule_files() {
     let jobs: Vec<String> = schedules().into_iter().map(|s| s.job).collect();
-    for job in ["hourly", "daily"] {
+    for job in ["hourly", "daily", "models"] {
         assert!(jobs.iter().any(|j| j == job), "schedules/{job}.json is missing; found {jobs:?}");
     }
     assert!(

@@ -6,10 +6,11 @@ role, against a local S3 server that enforces IAM.
   2. On a moto server of its own, still open: a bucket, the sample bronze, one IAM user per job holding
      only that job's policy, and its access key. Then IAM enforcement is switched on.
   3. Every job succeeds under its own credentials: setup (tables through Athena), hourly over a day's
-     arrival hours, then daily.
+     arrival hours, then daily, then a model over that day's gold.
   4. And fails where its policy says no: the hourly job's credentials cannot write gold, delete
      bronze or create a table, and the daily job run with them exits 1 having committed nothing; the
-     daily job's credentials cannot write silver or run Athena statements.
+     daily job's credentials cannot write silver, build a model or run Athena statements; the models
+     job's cannot write gold or silver.
 
 moto checks Athena and Glue calls against resource "*" only, so for setup this proves its policy lists
 every action it calls, not the workgroup and database scoping (see `for_moto`).
@@ -23,6 +24,7 @@ import os
 import pathlib
 import re
 import subprocess
+import tempfile
 import sys
 import urllib.request
 
@@ -141,7 +143,7 @@ def main() -> None:
         s3.put_object(Bucket=BUCKET, Key=f"{LAKE}/bronze/{path.relative_to(bronze).as_posix()}", Body=path.read_bytes())
     iam = client("iam", args.endpoint, admin)
     keys = {}
-    for job in ("hourly", "daily", "setup"):
+    for job in ("hourly", "daily", "models", "setup"):
         iam.create_user(UserName=f"eventlake-{job}")
         iam.put_user_policy(UserName=f"eventlake-{job}", PolicyName=f"{job}-access", PolicyDocument=render(job))
         k = iam.create_access_key(UserName=f"eventlake-{job}")["AccessKey"]
@@ -150,7 +152,7 @@ def main() -> None:
     some_bronze = s3.list_objects_v2(Bucket=BUCKET, Prefix=f"{LAKE}/bronze/")["Contents"][0]["Key"]
     set_enforcement(args.endpoint, "0")
     try:
-        hourly, daily, setup = keys["hourly"], keys["daily"], keys["setup"]
+        hourly, daily, models, setup = keys["hourly"], keys["daily"], keys["models"], keys["setup"]
         out = run(
             args.binary, args.endpoint, setup, "setup", "--database", "eventlake", "--workgroup", "eventlake",
             "--output-location", f"s3://{BUCKET}/athena-results/", "--database-exists", "--execute",
@@ -161,6 +163,17 @@ def main() -> None:
         expect(out.returncode == 0, "hourly runs a day of arrival hours under the hourly policy", out.stderr[-3000:])
         out = run(args.binary, args.endpoint, daily, "daily", "--date", DAY, "--no-metrics")
         expect(out.returncode == 0, "daily builds gold under the daily policy", out.stderr[-3000:])
+        with tempfile.TemporaryDirectory() as model_dir:
+            (pathlib.Path(model_dir) / "events_per_name.sql").write_text(
+                "-- materialized: incremental\nSELECT event_name, count(*) AS events, dt FROM gold_events GROUP BY event_name, dt\n"
+            )
+            out = run(args.binary, args.endpoint, models, "models", "--models", model_dir, "--date", DAY)
+            expect(out.returncode == 0, "models builds a model over gold under the models policy", out.stderr[-3000:])
+            listing = client("s3", args.endpoint, models).list_objects_v2(Bucket=BUCKET, Prefix=f"{LAKE}/models/events_per_name/dt={DAY}/")
+            built = listing.get("KeyCount", 0)
+            expect(built > 0, "and writes its files", built)
+            out = run(args.binary, args.endpoint, daily, "models", "--models", model_dir, "--date", DAY, "--force")
+            expect(out.returncode == 1, "the models job under the daily policy fails", out.stderr[-3000:])
 
         # --- and nothing else -------------------------------------------------------------------
         s3_hourly = client("s3", args.endpoint, hourly)
@@ -169,6 +182,9 @@ def main() -> None:
         expect(denied(lambda: s3_hourly.put_object(Bucket=BUCKET, Key=gold, Body=b"x")), "hourly cannot write gold")
         expect(denied(lambda: s3_hourly.delete_object(Bucket=BUCKET, Key=some_bronze)), "hourly cannot delete bronze")
         expect(denied(lambda: s3_daily.put_object(Bucket=BUCKET, Key=f"{LAKE}/silver/x.parquet", Body=b"x")), "daily cannot write silver")
+        s3_models = client("s3", args.endpoint, models)
+        expect(denied(lambda: s3_models.put_object(Bucket=BUCKET, Key=gold, Body=b"x")), "models cannot write gold")
+        expect(denied(lambda: s3_models.put_object(Bucket=BUCKET, Key=f"{LAKE}/silver/x.parquet", Body=b"x")), "models cannot write silver")
         glue = client("glue", args.endpoint, hourly)
         expect(
             denied(lambda: glue.create_table(DatabaseName="eventlake", TableInput={"Name": "t"})),

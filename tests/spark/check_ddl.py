@@ -213,13 +213,16 @@ def load_manifests(lake: Path, report: Report) -> dict[Path, Output]:
     """Manifest outputs that exist on disk; checks every data file on disk is listed exactly once.
 
     The lake root and each named source's folder (`sources/<name>/`) keep their own manifests, whose
-    keys are relative to that folder."""
+    keys are relative to that folder; models' manifests are the lake root's."""
     listed: dict[Path, list[Output]] = defaultdict(list)
     roots = [lake] + sorted(p for p in (lake / "sources").glob("*") if p.is_dir())
     manifests = [
         (root, m)
         for root in roots
-        for m in sorted((root / "_manifests").glob("hourly/dt=*/hour=*.json")) + sorted((root / "_manifests").glob("daily/dt=*.json"))
+        for m in sorted((root / "_manifests").glob("hourly/dt=*/hour=*.json"))
+        + sorted((root / "_manifests").glob("daily/dt=*.json"))
+        + sorted((root / "_manifests").glob("models/*.json"))
+        + sorted((root / "_manifests").glob("models/*/dt=*.json"))
     ]
     if not manifests:
         report.fail(f"no manifests under {lake}/_manifests")
@@ -484,6 +487,9 @@ def check_projection(spark, database: str, table: Table, expected: dict[Path, Ou
     """Athena finds files through partition projection, which Spark ignores: check it by hand."""
     per_file = {p: partition_values(p, table.partitions) for p in expected}
     props = table.props
+    if not table.partitions:
+        report.ok(f"{table.name}: unpartitioned, read from its folder (no projection needed)")
+        return
     if props.get("projection.enabled", "").lower() != "true":
         report.warn(f"{table.name}: projection.enabled is not 'true'; Athena would need MSCK REPAIR TABLE")
         return
@@ -591,7 +597,8 @@ def read_and_compare(spark, database: str, table: Table, expected: dict[Path, Ou
     want_rows = sum(o.rows for o in expected.values())
     qname = f"`{database}`.`{table.name}`"
     if table.parquet:
-        spark.sql(f"MSCK REPAIR TABLE {qname}")
+        if table.partitions:  # an unpartitioned table (a `table` model) reads its folder as it is
+            spark.sql(f"MSCK REPAIR TABLE {qname}")
         total = spark.sql(f"SELECT count(*) FROM {qname}").collect()[0][0]
         df = spark.table(qname)
         rows = df.collect()  # decodes every column of every row through the DDL's types

@@ -91,6 +91,49 @@ impl ColumnType {
     }
 }
 
+impl ColumnType {
+    /// The column type that stores values of Arrow type `ty` (a query's output): integers widen to
+    /// `bigint`, floats to `double`, any time unit to microseconds; `None` for a type Athena cannot
+    /// be given from Parquet as eventlake writes it (decimals, binary, unsigned 64-bit, …).
+    pub fn from_arrow(ty: &DataType) -> Option<ColumnType> {
+        Some(match ty {
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => ColumnType::Utf8,
+            DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64 => ColumnType::Int64,
+            DataType::UInt8 | DataType::UInt16 | DataType::UInt32 => ColumnType::Int64,
+            DataType::Float16 | DataType::Float32 | DataType::Float64 => ColumnType::Float64,
+            DataType::Boolean => ColumnType::Boolean,
+            DataType::Date32 | DataType::Date64 => ColumnType::Date,
+            DataType::Timestamp(_, _) => ColumnType::Timestamp,
+            DataType::Struct(fields) => ColumnType::Struct(
+                fields
+                    .iter()
+                    .map(|f| {
+                        Some(Column {
+                            name: f.name().clone(),
+                            source_name: f.name().clone(),
+                            ty: ColumnType::from_arrow(f.data_type())?,
+                            nullable: true,
+                            description: None,
+                        })
+                    })
+                    .collect::<Option<Vec<Column>>>()?,
+            ),
+            DataType::List(item) | DataType::LargeList(item) | DataType::ListView(item) => {
+                ColumnType::List(Box::new(ColumnType::from_arrow(item.data_type())?))
+            }
+            DataType::Map(entries, _) => match entries.data_type() {
+                DataType::Struct(kv)
+                    if kv.len() == 2 && ColumnType::from_arrow(kv[0].data_type()) == Some(ColumnType::Utf8) =>
+                {
+                    ColumnType::Map(Box::new(ColumnType::from_arrow(kv[1].data_type())?))
+                }
+                _ => return None,
+            },
+            _ => return None,
+        })
+    }
+}
+
 /// The entries field of a map column: a non-null `key` string and a nullable `value`, named as
 /// Parquet's MAP layout names them, so a file read back has exactly the table's type.
 pub(crate) fn map_entries(value: &ColumnType) -> Field {

@@ -48,6 +48,10 @@ pub enum Error {
     )]
     CountMismatch { date: String, silver: u64, gold: u64, duplicates: u64, conflicts: u64 },
 
+    /// A model file that cannot be built: its file, the line, and why.
+    #[error("{file}:{line}: {reason}")]
+    Model { file: String, line: usize, reason: String },
+
     /// A bug: a writer task panicked or was cancelled.
     #[error("internal error: {0}")]
     Internal(String),

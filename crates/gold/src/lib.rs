@@ -31,6 +31,7 @@
 
 mod daily;
 mod error;
+pub mod models;
 pub mod query;
 mod report;
 mod row_hash;

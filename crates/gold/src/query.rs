@@ -29,7 +29,7 @@ pub async fn lake_session_of(lake: &Lake, tables: &[CatalogTable], options: Sess
     Ok(session)
 }
 
-async fn register(session: &LakeSession, lake: &Lake, table: &CatalogTable) -> Result<()> {
+pub(crate) async fn register(session: &LakeSession, lake: &Lake, table: &CatalogTable) -> Result<()> {
     let mut fields: Vec<Field> = table.columns.iter().map(|c| c.arrow_field()).collect();
     // A table without files yet still answers queries (with no rows).
     if lake.list(&table.dir).await?.is_empty() {

@@ -40,6 +40,8 @@ pub const MANIFESTS: &str = "_manifests";
 pub const LOCKS: &str = "_locks";
 /// Default bronze prefix.
 pub const DEFAULT_BRONZE_PREFIX: &str = "bronze";
+/// Top-level folder of model tables (SQL over the lake).
+pub const MODELS: &str = "models";
 /// Top-level folder of the named sources of a project; each is a lake of its own below it.
 pub const SOURCES: &str = "sources";
 /// Top-level folder of the catalogs `setup` applied.
@@ -297,6 +299,34 @@ impl DailyFile {
     }
 }
 
+/// One Parquet file of a model: `models/<name>/part-<n>.parquet`, or below `dt=YYYY-MM-DD/` for a
+/// model built date by date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelFile {
+    pub model: String,
+    pub date: Option<NaiveDate>,
+    pub part: u32,
+}
+
+impl ModelFile {
+    /// `models/<name>`: every file of the model.
+    pub fn table_dir(model: &str) -> Path {
+        Path::from_iter([MODELS, model])
+    }
+
+    /// The folder one build writes: the model's, or one date's.
+    pub fn dir(model: &str, date: Option<NaiveDate>) -> Path {
+        match date {
+            Some(d) => Self::table_dir(model).join(date_segment(d)),
+            None => Self::table_dir(model),
+        }
+    }
+
+    pub fn path(&self) -> Path {
+        Self::dir(&self.model, self.date).join(format!("part-{}.parquet", self.part))
+    }
+}
+
 /// The manifest of one run: the run's commit point.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ManifestKey {
@@ -307,6 +337,9 @@ pub enum ManifestKey {
     /// `_manifests/attempts/hourly/YYYY-MM-DDTHH.json`: written before an hourly run writes any
     /// file, removed after it commits; a crashed attempt's window is cleaned up from it.
     HourlyAttempt(Hour),
+    /// `_manifests/models/<name>.json`, or `_manifests/models/<name>/dt=YYYY-MM-DD.json` for one
+    /// date of a model built date by date.
+    Model { model: String, date: Option<NaiveDate> },
 }
 
 impl ManifestKey {
@@ -319,6 +352,15 @@ impl ManifestKey {
             ManifestKey::HourlyAttempt(h) => {
                 Path::from_iter([MANIFESTS.to_owned(), "attempts".to_owned(), "hourly".to_owned(), format!("{h}.json")])
             }
+            ManifestKey::Model { model, date: None } => {
+                Path::from_iter([MANIFESTS.to_owned(), MODELS.to_owned(), format!("{model}.json")])
+            }
+            ManifestKey::Model { model, date: Some(d) } => Path::from_iter([
+                MANIFESTS.to_owned(),
+                MODELS.to_owned(),
+                model.clone(),
+                format!("{}.json", date_segment(*d)),
+            ]),
         }
     }
 
@@ -335,6 +377,9 @@ pub enum LeaseKey {
     Hourly(Hour),
     /// `_locks/daily/YYYY-MM-DD.lock`
     Daily(NaiveDate),
+    /// `_locks/models/<name>.lock`, or `_locks/models/<name>/dt=YYYY-MM-DD.lock` for one date of
+    /// a model built date by date: one build of each at a time.
+    Model { model: String, date: Option<NaiveDate> },
 }
 
 impl LeaseKey {
@@ -344,6 +389,15 @@ impl LeaseKey {
             LeaseKey::Daily(d) => {
                 Path::from_iter([LOCKS.to_owned(), "daily".to_owned(), format!("{}.lock", d.format("%Y-%m-%d"))])
             }
+            LeaseKey::Model { model, date: None } => {
+                Path::from_iter([LOCKS.to_owned(), MODELS.to_owned(), format!("{model}.lock")])
+            }
+            LeaseKey::Model { model, date: Some(d) } => Path::from_iter([
+                LOCKS.to_owned(),
+                MODELS.to_owned(),
+                model.clone(),
+                format!("{}.lock", date_segment(*d)),
+            ]),
         }
     }
 }
@@ -398,6 +452,17 @@ mod tests {
             ),
             (DailyFile::EventCounts(arrival.date()).path(), "gold/daily_event_counts/dt=2026-11-20/part-0.parquet"),
             (DailyFile::Quality(arrival.date()).path(), "gold/daily_quality/dt=2026-11-20/part-0.parquet"),
+            (ModelFile { model: "students".into(), date: None, part: 0 }.path(), "models/students/part-0.parquet"),
+            (
+                ModelFile { model: "sessions".into(), date: Some(arrival.date()), part: 1 }.path(),
+                "models/sessions/dt=2026-11-20/part-1.parquet",
+            ),
+            (ManifestKey::Model { model: "students".into(), date: None }.path(), "_manifests/models/students.json"),
+            (
+                ManifestKey::Model { model: "sessions".into(), date: Some(arrival.date()) }.path(),
+                "_manifests/models/sessions/dt=2026-11-20.json",
+            ),
+            (LeaseKey::Model { model: "students".into(), date: None }.path(), "_locks/models/students.lock"),
         ];
         for (got, want) in cases {
             assert_eq!(got.as_ref(), want);

@@ -12,7 +12,8 @@ use anyhow::Context;
 use clap::Args;
 use eventlake_contract::RegistryOptions;
 use eventlake_contract::records::RecordFormat;
-use eventlake_gold::query::lake_session_of;
+use eventlake_gold::LakeSession;
+use eventlake_gold::models::ModelConfig;
 use eventlake_gold::{DailyConfig, SessionOptions};
 use eventlake_lake::Lake;
 use eventlake_lake::bronze::BronzeListing;
@@ -24,6 +25,7 @@ use flate2::write::GzEncoder;
 
 use crate::daily::{Daily, run_days};
 use crate::hourly::{Hourly, run_hours};
+use crate::models;
 use crate::schemas::load_registry;
 use crate::sources::{Source, catalog_of, load_sources};
 
@@ -39,6 +41,8 @@ const SCHEMAS: &[(&str, &str)] = &[
 const PROJECT: &[(&str, &str)] = &[
     ("paidy/eventlake.toml", include_str!("../../../examples/paidy/eventlake.toml")),
     ("paidy/schemas/loan_applications.json", include_str!("../../../examples/paidy/schemas/loan_applications.json")),
+    ("paidy/models/applications_by_age.sql", include_str!("../../../examples/paidy/models/applications_by_age.sql")),
+    ("paidy/models/applications_per_day.sql", include_str!("../../../examples/paidy/models/applications_per_day.sql")),
 ];
 
 /// (bronze key under the lake, content, gzip it)
@@ -147,14 +151,34 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
                 o.date, c.silver_rows, c.gold_rows, c.duplicates, c.conflicts
             );
         }
+        // The CSV source's model, over its gold.
+        let models_dir = project.parent().map(|p| p.join("models")).unwrap_or_default();
+        let planned = async {
+            let ms = models::plan(&lake, catalog_of(&sources)?, &models_dir, SessionOptions::default()).await?;
+            let all = ms.planned.iter().map(|p| p.model.name.clone()).collect();
+            let (code, summary) = models::build_all(&lake, &ms, &all, &[], &ModelConfig::default(), false).await;
+            anyhow::Ok((ms, code, summary))
+        };
+        let session = match planned.await {
+            Ok((ms, ExitCode::Success, summary)) => {
+                eprintln!("{}", summary.render());
+                ms.session
+            }
+            Ok((_, code, _)) => return code,
+            Err(e) => {
+                eprintln!("error: models: {e:#}");
+                return ExitCode::Failure;
+            }
+        };
         let queries = [
             "SELECT event_name, events, duplicates_removed, first_event_time, last_event_time \
              FROM daily_event_counts ORDER BY event_name",
             "SELECT count(*) AS applications, count(monthlyincome) AS with_income, avg(age) AS mean_age \
              FROM gold_loan_applications",
+            "SELECT * FROM applications_by_age ORDER BY age_band",
         ];
         for sql in queries {
-            match query(&lake, &sources, sql).await {
+            match query(&session, sql).await {
                 Ok(table) => {
                     println!();
                     println!("eventlake query \"{sql}\"");
@@ -190,8 +214,7 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
     })
 }
 
-async fn query(lake: &Lake, sources: &[Source], sql: &str) -> anyhow::Result<String> {
-    let session = lake_session_of(lake, &catalog_of(sources)?, SessionOptions::default()).await?;
+async fn query(session: &LakeSession, sql: &str) -> anyhow::Result<String> {
     let batches = session.ctx.sql(sql).await?.collect().await?;
     Ok(arrow::util::pretty::pretty_format_batches(&batches)?.to_string())
 }

@@ -5,6 +5,7 @@ mod cli;
 mod daily;
 mod demo;
 mod hourly;
+mod models;
 mod query;
 mod schemas;
 mod setup;

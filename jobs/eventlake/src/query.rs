@@ -8,6 +8,7 @@ use eventlake_lake::Lake;
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::size::parse_size;
 
+use crate::models::{self, ModelsDir};
 use crate::sources::{SourceOpts, catalog_of};
 
 #[derive(Debug, Args)]
@@ -18,6 +19,9 @@ pub(crate) struct QueryArgs {
 
     #[command(flatten)]
     sources: SourceOpts,
+
+    #[command(flatten)]
+    models: ModelsDir,
 
     /// Output as an aligned table, CSV or JSON lines.
     #[arg(long, env = "EVENTLAKE_QUERY_FORMAT", value_enum, default_value_t = Output::Table)]
@@ -44,7 +48,10 @@ pub(crate) fn run(args: QueryArgs) -> ExitCode {
             let lake = Lake::open(&args.lake)?;
             let tables = catalog_of(&args.sources.load(&lake, None)?)?;
             let options = SessionOptions { memory_limit: args.memory_limit, ..SessionOptions::default() };
-            anyhow::Ok(lake_session_of(&lake, &tables, options).await?)
+            match args.models.resolve(args.sources.config.as_deref()) {
+                Some(dir) => anyhow::Ok(models::plan(&lake, tables, &dir, options).await?.session),
+                None => anyhow::Ok(lake_session_of(&lake, &tables, options).await?),
+            }
         };
         let session = match setup.await {
             Ok(s) => s,

@@ -9,12 +9,14 @@ use eventlake_athena::plan::{Change, plan, read_applied, write_applied};
 use eventlake_athena::{Athena, AthenaOptions, ddl};
 use eventlake_contract::Schema;
 use eventlake_contract::types::root_columns;
+use eventlake_gold::SessionOptions;
 use eventlake_lake::Lake;
 use eventlake_lake::catalog::{CatalogTable, TableFormat};
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
 use object_store::path::Path;
 
+use crate::models::{self, ModelsDir};
 use crate::schemas::ContractOpts;
 use crate::sources::{SourceOpts, catalog_of};
 
@@ -37,6 +39,9 @@ pub(crate) struct SetupArgs {
     /// Only these sources (comma separated; `default` is the one --schemas describes).
     #[arg(long = "source", env = "EVENTLAKE_SOURCE", value_delimiter = ',')]
     only: Vec<String>,
+
+    #[command(flatten)]
+    models: ModelsDir,
 
     /// One schema without an event-name constant: generate a single table (with --table, --location).
     #[arg(long, requires_all = ["table", "location"], conflicts_with = "schemas")]
@@ -116,6 +121,7 @@ pub(crate) fn run(args: SetupArgs) -> ExitCode {
                             | eventlake_athena::Error::Incompatible { .. }
                     )
                 }) || e.downcast_ref::<eventlake_contract::Error>().is_some()
+                    || matches!(e.downcast_ref::<eventlake_gold::Error>(), Some(eventlake_gold::Error::Model { .. }))
                 {
                     ExitCode::Usage
                 } else {
@@ -178,7 +184,12 @@ async fn run_async(args: &SetupArgs) -> anyhow::Result<ExitCode> {
         config: args.config.clone(),
         only: args.only.clone(),
     };
-    let tables = catalog_of(&sources.load(&lake, None)?)?;
+    let mut tables = catalog_of(&sources.load(&lake, None)?)?;
+    // A model's table is what its plan outputs.
+    if let Some(dir) = args.models.resolve(args.config.as_deref()) {
+        let planned = models::plan(&lake, tables.clone(), &dir, SessionOptions::default()).await?;
+        tables.extend(planned.planned.into_iter().map(|p| p.table));
+    }
     if args.print {
         print_statements(&ddl::all_statements(&args.database, lake.url(), &tables)?, args.format);
         return Ok(ExitCode::Success);

@@ -65,6 +65,7 @@ locals {
     {
       EVENTLAKE_LAKE             = var.lake_uri
       EVENTLAKE_SCHEMAS          = "/app/schemas"
+      EVENTLAKE_MODELS           = "/app/models"
       EVENTLAKE_LOG_FORMAT       = "json"
       RUST_LOG                   = "info"
       EVENTLAKE_ATHENA_WORKGROUP = var.athena_workgroup_name

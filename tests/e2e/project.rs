@@ -13,7 +13,8 @@ on_each_backend!(
     csv_rows_are_typed_by_the_schema,
     entity_snapshots_keep_the_latest_arrival,
     sources_share_a_lake_but_not_their_books,
-    envelope_fields_by_json_pointer
+    envelope_fields_by_json_pointer,
+    csv_without_a_header_row_names_its_columns
 );
 
 fn example(name: &str) -> PathBuf {
@@ -292,4 +293,37 @@ fn envelope_fields_by_json_pointer(lake: TestLake) {
     let quarantine = lake.keys("sources/web/quarantine/");
     let line: Value = serde_json::from_slice(&lake.get(&quarantine[0]).unwrap()).unwrap();
     assert_eq!((line["reason"].as_str(), line["pointer"].as_str()), (Some("bad_envelope"), Some("/context/sent_at")));
+}
+
+/// CSV files without a header row: the project names the cells (`header = false`, `columns`), and
+/// every row, the first included, is a record.
+fn csv_without_a_header_row_names_its_columns(lake: TestLake) {
+    let dir = tempfile::tempdir().unwrap();
+    let schema = serde_json::json!({
+        "type": "object",
+        "required": ["city", "temperature"],
+        "properties": {"city": {"type": "string"}, "temperature": {"type": "number"}, "rain": {"type": ["boolean", "null"]}}
+    });
+    std::fs::write(dir.path().join("reading.json"), schema.to_string()).unwrap();
+    let config = dir.path().join("eventlake.toml");
+    std::fs::write(
+        &config,
+        "[sources.readings]\nbronze_prefix = \"readings\"\nformat = \"csv\"\ntable = \"readings\"\n\
+         schema = \"reading.json\"\nenvelope = { content_id = true }\n\
+         csv = { header = false, columns = [\"city\", \"temperature\", \"rain\"], delimiter = \";\", null = [\"\"] }\n",
+    )
+    .unwrap();
+    lake.put("readings/2026/11/20/05/r.csv", "Zurich;29.1;true\nBerlin;21;\n\"Sao Paulo; SP\";hot;false\n".as_bytes());
+    job(&lake, "hourly", &config, &["--hour", "2026-11-20T05", "--no-metrics"]).assert_exit(0);
+    let manifest = json(&lake, "sources/readings/_manifests/hourly/dt=2026-11-20/hour=05.json");
+    assert_eq!((manifest["counts"]["records"].as_u64(), manifest["counts"]["valid"].as_u64()), (Some(3), Some(2)));
+    let mut cities: Vec<String> = rows(&lake, "sources/readings/silver/")
+        .iter()
+        .map(|r| format!("{} {} {}", r["city"], r["temperature"], r["rain"]))
+        .collect();
+    cities.sort();
+    assert_eq!(cities, ["\"Berlin\" 21.0 null", "\"Zurich\" 29.1 true"]);
+    let quarantine = lake.keys("sources/readings/quarantine/");
+    let line: Value = serde_json::from_slice(&lake.get(&quarantine[0]).unwrap()).unwrap();
+    assert_eq!((line["record"].as_str(), line["line"].as_u64()), (Some("\"Sao Paulo; SP\";hot;false"), Some(3)));
 }

@@ -25,11 +25,13 @@ pub struct CsvDialect {
     pub null_tokens: Vec<String>,
     /// Header names whose cells are not part of the record (e.g. `""`, a row index).
     pub skip_columns: Vec<String>,
+    /// The column names when the files have no header row (`None`: the first row is the header).
+    pub columns: Option<Vec<String>>,
 }
 
 impl Default for CsvDialect {
     fn default() -> Self {
-        CsvDialect { delimiter: b',', quote: b'"', null_tokens: Vec::new(), skip_columns: Vec::new() }
+        CsvDialect { delimiter: b',', quote: b'"', null_tokens: Vec::new(), skip_columns: Vec::new(), columns: None }
     }
 }
 
@@ -47,8 +49,12 @@ impl CsvDialect {
     /// Text that changes what a run writes (hashed into the settings fingerprint).
     pub fn describe(&self) -> String {
         format!(
-            "csv delimiter={:?} quote={:?} null={:?} skip={:?}",
-            self.delimiter as char, self.quote as char, self.null_tokens, self.skip_columns
+            "csv delimiter={:?} quote={:?} null={:?} skip={:?}{}",
+            self.delimiter as char,
+            self.quote as char,
+            self.null_tokens,
+            self.skip_columns,
+            self.columns.as_ref().map(|c| format!(" columns={c:?}")).unwrap_or_default()
         )
     }
 }
@@ -96,6 +102,9 @@ pub struct CsvScratch {
 
 /// Where the header row of CSV text ends (after its line end), read as the rows are.
 pub fn header_end(dialect: &CsvDialect, bytes: &[u8]) -> usize {
+    if dialect.columns.is_some() {
+        return 0;
+    }
     let mut reader = dialect.reader(bytes);
     let mut header = csv::ByteRecord::new();
     match reader.read_byte_record(&mut header) {
@@ -126,17 +135,23 @@ pub struct CsvRows {
 }
 
 impl CsvRows {
-    /// Resolves a header line. Fails when the header is not UTF-8 text, is empty, or names a
-    /// column twice.
+    /// Resolves a header line (or the dialect's `columns` for files without one). Fails when the
+    /// header is not UTF-8 text, is empty, or names a column twice.
     pub fn new(registry: &Registry, dialect: &CsvDialect, header: &[u8]) -> Result<CsvRows, String> {
-        let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header);
-        let mut reader = dialect.reader(header);
-        let mut record = csv::StringRecord::new();
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => return Err("the header line is empty".into()),
-            Err(e) => return Err(format!("the header line is not UTF-8 CSV: {e}")),
-        }
+        let record = match &dialect.columns {
+            Some(columns) => csv::StringRecord::from(columns.clone()),
+            None => {
+                let header = header.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(header);
+                let mut reader = dialect.reader(header);
+                let mut record = csv::StringRecord::new();
+                match reader.read_record(&mut record) {
+                    Ok(true) => {}
+                    Ok(false) => return Err("the header line is empty".into()),
+                    Err(e) => return Err(format!("the header line is not UTF-8 CSV: {e}")),
+                }
+                record
+            }
+        };
         let mut names = Vec::with_capacity(record.len());
         for field in record.iter() {
             if dialect.skip_columns.iter().any(|s| s == field) {
@@ -433,6 +448,13 @@ mod tests {
         {
             assert_eq!(is_json_number(number), json, "{number}");
         }
+        // Files without a header row: the dialect names the cells, and the first row is data.
+        let headless =
+            CsvDialect { columns: Some(vec!["SeriousDlqin2yrs".into(), "DebtRatio".into()]), ..CsvDialect::default() };
+        let named = CsvRows::new(&loans(), &headless, b"").unwrap();
+        named.to_json(&row("1,0.25"), &mut out).unwrap();
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), r#"{"SeriousDlqin2yrs":1,"DebtRatio":0.25}"#);
+        assert_eq!(header_end(&headless, b"1,0.25\n"), 0);
         rows.to_json(&row("3,+1,.5,30,x,true"), &mut out).unwrap();
         assert!(String::from_utf8(out.clone()).unwrap().starts_with(r#"{"SeriousDlqin2yrs":1,"DebtRatio":0.5,"#));
     }

@@ -126,6 +126,9 @@ struct CsvFile {
     null: Vec<String>,
     #[serde(default)]
     skip_columns: Vec<String>,
+    /// `false`: the files have no header row; `columns` names the cells.
+    header: Option<bool>,
+    columns: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -218,6 +221,14 @@ impl CsvFile {
             quote: byte("quote", &self.quote, b'"')?,
             null_tokens: self.null.clone(),
             skip_columns: self.skip_columns.clone(),
+            columns: match (self.header.unwrap_or(true), &self.columns) {
+                (true, None) => None,
+                (false, Some(c)) if !c.is_empty() => Some(c.clone()),
+                (false, _) => return Err("csv: `header = false` needs `columns`, the cells' names".into()),
+                (true, Some(_)) => {
+                    return Err("csv: `columns` names the cells of files without a header; set `header = false`".into());
+                }
+            },
         })
     }
 }
@@ -310,6 +321,10 @@ mod tests {
             ("[sources.p]\nbronze_prefix = \"p\"\nschemas = \"s\"\nformat = \"xml\"", "unknown variant"),
             ("[sources.p]\nbronze_prefix = \"p\"\nschemas = \"s\"\ncsv = { quote = \"''\" }", "one ASCII character"),
             ("[sources.p]\nbronze_prefix = \"p\"\nschemas = \"s\"\nlayot = \"hive\"", "unknown field `layot`"),
+            (
+                "[sources.p]\nbronze_prefix = \"p\"\nschemas = \"s\"\ncsv = { quote = \"'\", header = false }",
+                "needs `columns`",
+            ),
         ];
         for (text, want) in cases {
             let text = text.replace("csv = { quote", "format = \"csv\"\ncsv = { quote");

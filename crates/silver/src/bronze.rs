@@ -81,6 +81,8 @@ pub(crate) struct CutChunk {
 pub(crate) struct CsvCut {
     pub(crate) delimiter: u8,
     pub(crate) quote: u8,
+    /// The first row is a header, set apart.
+    pub(crate) header: bool,
 }
 
 impl CsvCut {
@@ -190,7 +192,7 @@ impl<R: Read> Chunker<R> {
                 self.array = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[');
             }
             if let Some(csv) = self.csv {
-                if self.header.is_none() {
+                if csv.header && self.header.is_none() {
                     match csv.record_end(&buf, true) {
                         Some(end) => {
                             self.take_header(&mut buf, end);
@@ -334,7 +336,7 @@ mod tests {
         for i in 0..50 {
             input.push_str(&format!("{i},\"line one\nline \"\"two\"\", {i}\"\r\n"));
         }
-        let cut = CsvCut { delimiter: b',', quote: b'"' };
+        let cut = CsvCut { delimiter: b',', quote: b'"', header: true };
         let mut c = Chunker::csv(input.as_bytes(), 64, 1 << 20, cut);
         let mut pieces = Vec::new();
         while let Some(ch) = c.next_chunk().unwrap() {

@@ -414,7 +414,7 @@ fn read_inputs(
                 stream,
                 cfg.chunk_bytes,
                 cfg.max_record_bytes,
-                CsvCut { delimiter: d.delimiter, quote: d.quote },
+                CsvCut { delimiter: d.delimiter, quote: d.quote, header: d.columns.is_none() },
             ),
         };
         let mut csv: Option<Arc<CsvRows>> = None;

@@ -44,6 +44,7 @@ mod chunks;
 mod cli;
 mod crash;
 mod daily;
+mod export;
 mod golden;
 mod hours;
 mod late_bronze;

@@ -340,6 +340,9 @@ pub enum ManifestKey {
     /// `_manifests/models/<name>.json`, or `_manifests/models/<name>/dt=YYYY-MM-DD.json` for one
     /// date of a model built date by date.
     Model { model: String, date: Option<NaiveDate> },
+    /// `_manifests/exports/<target>/<table>/dt=YYYY-MM-DD.json` (or `<table>.json` for a whole
+    /// table): the last load of a table's partition into a database.
+    Export { target: String, table: String, date: Option<NaiveDate> },
 }
 
 impl ManifestKey {
@@ -355,6 +358,16 @@ impl ManifestKey {
             ManifestKey::Model { model, date: None } => {
                 Path::from_iter([MANIFESTS.to_owned(), MODELS.to_owned(), format!("{model}.json")])
             }
+            ManifestKey::Export { target, table, date: None } => {
+                Path::from_iter([MANIFESTS.to_owned(), "exports".to_owned(), target.clone(), format!("{table}.json")])
+            }
+            ManifestKey::Export { target, table, date: Some(d) } => Path::from_iter([
+                MANIFESTS.to_owned(),
+                "exports".to_owned(),
+                target.clone(),
+                table.clone(),
+                format!("{}.json", date_segment(*d)),
+            ]),
             ManifestKey::Model { model, date: Some(d) } => Path::from_iter([
                 MANIFESTS.to_owned(),
                 MODELS.to_owned(),

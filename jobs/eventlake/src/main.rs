@@ -4,6 +4,7 @@ mod bronze;
 mod cli;
 mod daily;
 mod demo;
+mod export;
 mod hourly;
 mod models;
 mod query;

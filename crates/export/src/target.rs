@@ -1,0 +1,142 @@
+//! Export targets: a database URL, its dialect, and the same URL without its password.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::Error;
+
+/// The SQL dialect of a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Postgres,
+    MySql,
+}
+
+/// A database to load into: `postgresql://user@host:port/db` or `mysql://user@host:port/db`. A
+/// password may be in the URL, or in `PGPASSWORD` / `MYSQL_PWD` (the clients' own variables);
+/// it is never printed.
+#[derive(Clone)]
+pub struct Target {
+    pub dialect: Dialect,
+    url: url::Url,
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Target({})", self)
+    }
+}
+
+impl fmt::Display for Target {
+    /// The URL without its password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut shown = self.url.clone();
+        if shown.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        f.write_str(shown.as_str())
+    }
+}
+
+impl FromStr for Target {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Target, Error> {
+        let bad = |reason: &str| Error::Target { target: redact(s), reason: reason.into() };
+        let url = url::Url::parse(s).map_err(|e| bad(&e.to_string()))?;
+        let dialect = match url.scheme() {
+            "postgresql" | "postgres" => Dialect::Postgres,
+            "mysql" | "mariadb" => Dialect::MySql,
+            _ => return Err(bad("expected postgresql://… or mysql://…")),
+        };
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(bad("no host"));
+        }
+        if url.path().trim_matches('/').is_empty() {
+            return Err(bad("no database name (…/dbname)"));
+        }
+        Ok(Target { dialect, url })
+    }
+}
+
+/// `s` with anything between `://user:` and `@` hidden (for URLs too broken to parse).
+fn redact(s: &str) -> String {
+    match (s.find("://"), s.rfind('@')) {
+        (Some(a), Some(b)) if b > a => match s[a + 3..b].find(':') {
+            Some(c) => format!("{}:***{}", &s[..a + 3 + c], &s[b..]),
+            None => s.to_owned(),
+        },
+        _ => s.to_owned(),
+    }
+}
+
+impl Target {
+    pub fn host(&self) -> &str {
+        self.url.host_str().unwrap_or_default()
+    }
+
+    pub fn port(&self) -> Option<u16> {
+        self.url.port()
+    }
+
+    pub fn user(&self) -> &str {
+        self.url.username()
+    }
+
+    pub fn database(&self) -> &str {
+        self.url.path().trim_matches('/')
+    }
+
+    /// The URL's password, else the client's standard variable.
+    pub fn password(&self) -> Option<String> {
+        let from_env = match self.dialect {
+            Dialect::Postgres => "PGPASSWORD",
+            Dialect::MySql => "MYSQL_PWD",
+        };
+        self.url.password().map(percent_decode).or_else(|| std::env::var(from_env).ok().filter(|p| !p.is_empty()))
+    }
+
+    /// A name for this target in the lake's export manifests: dialect, host, port, database.
+    pub fn key(&self) -> String {
+        let dialect = match self.dialect {
+            Dialect::Postgres => "postgresql",
+            Dialect::MySql => "mysql",
+        };
+        let port = self.port().map(|p| format!("-{p}")).unwrap_or_default();
+        let raw = format!("{dialect}-{}{port}-{}", self.host(), self.database());
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' }).collect()
+    }
+
+    pub(crate) fn error(&self, reason: impl Into<String>) -> Error {
+        Error::Target { target: self.to_string(), reason: reason.into() }
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("p={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_parse_and_never_show_passwords() {
+        let t: Target = "postgresql://etl:s3cret@127.0.0.1:5432/analytics".parse().unwrap();
+        assert_eq!(
+            (t.dialect, t.host(), t.port(), t.database()),
+            (Dialect::Postgres, "127.0.0.1", Some(5432), "analytics")
+        );
+        assert_eq!(t.password().as_deref(), Some("s3cret"));
+        assert_eq!(t.to_string(), "postgresql://etl:***@127.0.0.1:5432/analytics");
+        assert_eq!(format!("{t:?}"), "Target(postgresql://etl:***@127.0.0.1:5432/analytics)");
+        assert_eq!(t.key(), "postgresql-127.0.0.1-5432-analytics");
+        let m: Target = "mysql://root@db.internal/paidy".parse().unwrap();
+        assert_eq!((m.dialect, m.user()), (Dialect::MySql, "root"));
+        for bad in ["ftp://x/y", "postgresql://host", "mysql:///db"] {
+            assert!(bad.parse::<Target>().is_err(), "{bad}");
+        }
+        let err = "oracle://u:pw@h/db".parse::<Target>().unwrap_err().to_string();
+        assert!(!err.contains("pw@"), "{err}");
+    }
+}

@@ -1,8 +1,5 @@
 //! `eventlake daily`: silver → deduplicated gold for event dates, with late data caught up.
 
-use std::collections::BTreeSet;
-
-use anyhow::bail;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{ArgGroup, Args};
 use eventlake_gold::{DailyConfig, DailyOutcome, SUMMARY_COLUMNS, SessionOptions, run_day, silver_inputs, stale_days};
@@ -14,6 +11,7 @@ use eventlake_runtime::size::parse_size;
 use eventlake_runtime::summary::Table;
 
 use crate::bronze::BronzeOpts;
+use crate::dates::named_dates;
 use crate::sources::{Source, SourceOpts};
 
 #[derive(Debug, Args)]
@@ -115,21 +113,9 @@ impl Daily {
 impl DailyOpts {
     /// The selected days; `--catch-up` reads the lake for stale ones.
     async fn days(&self, lake: &Lake) -> anyhow::Result<Vec<NaiveDate>> {
-        let mut days = BTreeSet::new();
-        if let Some(d) = self.date {
-            days.insert(d);
-        }
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if to <= from {
-                bail!("--to {to} must be after --from {from} (the range is half-open)");
-            }
-            days.extend(from.iter_days().take_while(|d| *d < to));
-        }
-        let today = self.scheduled_time.unwrap_or_else(Utc::now).date_naive();
-        if self.previous_day {
-            days.extend(today.pred_opt());
-        }
+        let mut days = named_dates(self.date, (self.from, self.to), "--to", self.previous_day, self.scheduled_time)?;
         if self.catch_up {
+            let today = self.scheduled_time.unwrap_or_else(Utc::now).date_naive();
             let from = today - Duration::days(self.catch_up_days.max(1));
             days.extend(stale_days(lake, from, today, self.lateness.chrono()).await?);
         }

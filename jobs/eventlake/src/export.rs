@@ -1,6 +1,5 @@
 //! `eventlake export`: a lake table's dates into PostgreSQL or MySQL/MariaDB.
 
-use std::collections::BTreeSet;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -18,6 +17,7 @@ use eventlake_runtime::size::parse_size;
 use eventlake_runtime::summary::Table;
 use serde::Serialize;
 
+use crate::dates::named_dates;
 use crate::models::{self, ModelsDir};
 use crate::sources::{Source, SourceOpts, catalog_of};
 
@@ -104,17 +104,7 @@ struct ExportManifest {
 
 impl ExportOpts {
     fn dates(&self) -> anyhow::Result<Vec<NaiveDate>> {
-        let mut dates = BTreeSet::new();
-        dates.extend(self.date);
-        if let (Some(from), Some(until)) = (self.from, self.until) {
-            if until <= from {
-                bail!("--until {until} must be after --from {from} (the range is half-open)");
-            }
-            dates.extend(from.iter_days().take_while(|d| *d < until));
-        }
-        if self.previous_day {
-            dates.extend(self.scheduled_time.unwrap_or_else(Utc::now).date_naive().pred_opt());
-        }
+        let dates = named_dates(self.date, (self.from, self.until), "--until", self.previous_day, self.scheduled_time)?;
         Ok(dates.into_iter().collect())
     }
 }

@@ -3,6 +3,7 @@
 mod bronze;
 mod cli;
 mod daily;
+mod dates;
 mod demo;
 mod export;
 mod hourly;

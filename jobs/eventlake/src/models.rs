@@ -19,6 +19,7 @@ use eventlake_runtime::duration::HumanDuration;
 use eventlake_runtime::size::parse_size;
 use eventlake_runtime::summary::Table;
 
+use crate::dates::named_dates;
 use crate::sources::{SourceOpts, catalog_of};
 
 /// Flags of `eventlake models`.
@@ -119,17 +120,7 @@ pub(crate) async fn plan(
 
 impl ModelsOpts {
     fn dates(&self) -> anyhow::Result<Vec<NaiveDate>> {
-        let mut dates = BTreeSet::new();
-        dates.extend(self.date);
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if to <= from {
-                bail!("--to {to} must be after --from {from} (the range is half-open)");
-            }
-            dates.extend(from.iter_days().take_while(|d| *d < to));
-        }
-        if self.previous_day {
-            dates.extend(self.scheduled_time.unwrap_or_else(Utc::now).date_naive().pred_opt());
-        }
+        let dates = named_dates(self.date, (self.from, self.to), "--to", self.previous_day, self.scheduled_time)?;
         Ok(dates.into_iter().collect())
     }
 

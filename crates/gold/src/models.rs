@@ -27,6 +27,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate, Utc};
 use datafusion::datasource::MemTable;
 use datafusion::sql::parser::DFParser;
+use eventlake_contract::schema::edit_distance;
 use eventlake_contract::types::identifier;
 use eventlake_contract::{Column, ColumnType};
 use eventlake_lake::catalog::{CatalogTable, Partition, PartitionKind, TableFormat};
@@ -216,21 +217,6 @@ pub async fn plan_models(
 /// The name among `candidates` nearest to `name`, if it is near enough to be a typo.
 fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a String>) -> Option<&'a String> {
     candidates.map(|c| (edit_distance(name, c), c)).filter(|(d, c)| *d <= 2.max(c.len() / 4)).min().map(|(_, c)| c)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
-            prev = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
 }
 
 /// Models after the models they read; a cycle fails naming it.

@@ -53,6 +53,12 @@ RUN ["/usr/local/bin/eventlake", "validate", "--schemas", "/app/schemas", "/dev/
 ARG MODELS_DIR=models
 COPY ${MODELS_DIR}/ /app/models/
 
+# The project file (eventlake.toml at the repository root by default): named sources besides the
+# default one, and the quality rules the daily job checks. Checked here like the schemas.
+ARG PROJECT_FILE=eventlake.toml
+COPY ${PROJECT_FILE} /app/eventlake.toml
+RUN ["/usr/local/bin/eventlake", "validate", "--schemas", "/app/schemas", "--config", "/app/eventlake.toml", "/dev/null"]
+
 # Scratch space (temporary files, the daily job's spills) on a read-only root filesystem: a folder the
 # job's user owns, declared a volume so that the task's bind mount there starts with this owner
 # (a Fargate bind mount elsewhere is root-owned, and uid 10001 could not write to it).
@@ -61,6 +67,7 @@ VOLUME ["/scratch"]
 
 ENV EVENTLAKE_SCHEMAS=/app/schemas \
     EVENTLAKE_MODELS=/app/models \
+    EVENTLAKE_CONFIG=/app/eventlake.toml \
     EVENTLAKE_LOG_FORMAT=json \
     TMPDIR=/scratch
 

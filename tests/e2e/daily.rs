@@ -874,7 +874,7 @@ fn error_line(run: &Run) -> String {
     line.unwrap_or_else(|| panic!("no error line\n{run}")).to_owned()
 }
 
-fn daily_manifest(lake: &TestLake, date: &str) -> Option<Value> {
+pub(crate) fn daily_manifest(lake: &TestLake, date: &str) -> Option<Value> {
     lake.get(&format!("_manifests/daily/dt={date}.json")).map(|b| serde_json::from_slice(&b).expect("manifest is JSON"))
 }
 

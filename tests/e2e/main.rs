@@ -51,6 +51,7 @@ mod late_bronze;
 mod lease;
 mod models;
 mod project;
+mod quality;
 mod rerun;
 mod schedules;
 mod setup;

@@ -17,12 +17,25 @@ use crate::support::{eventlake, run};
 const TASK_ENVIRONMENT: &[(&str, &str)] = &[
     ("EVENTLAKE_LAKE", "s3://bucket/lake"),
     ("EVENTLAKE_SCHEMAS", "/app/schemas"),
+    ("EVENTLAKE_MODELS", "/app/models"),
+    ("EVENTLAKE_CONFIG", "/app/eventlake.toml"),
     ("EVENTLAKE_LOG_FORMAT", "json"),
     ("RUST_LOG", "info"),
     ("EVENTLAKE_ATHENA_WORKGROUP", "eventlake-test"),
     ("EVENTLAKE_ATHENA_DATABASE", "eventlake_test"),
     ("TMPDIR", "/tmp"),
 ];
+
+/// What Terraform adds for one job (`terraform/modules/jobs`: the export's database and tables).
+fn job_environment(job: &str) -> &'static [(&'static str, &'static str)] {
+    match job {
+        "export" => &[
+            ("EVENTLAKE_EXPORT_TO", "postgresql://eventlake@analytics.internal:5432/analytics"),
+            ("EVENTLAKE_EXPORT_TABLE", "gold_order,daily_event_counts"),
+        ],
+        _ => &[],
+    }
+}
 
 /// The keys Terraform reads. Anything else would be a typo that Terraform silently ignores.
 const KEYS: [&str; 7] = ["command", "cpu", "cron", "description", "memory", "retry_policy", "timezone"];
@@ -194,7 +207,7 @@ fn every_schedule_command_is_accepted_by_the_binary() {
     for s in schedules() {
         let mut cmd = eventlake();
         cmd.arg("check-args").args(s.command());
-        for (name, value) in TASK_ENVIRONMENT {
+        for (name, value) in TASK_ENVIRONMENT.iter().chain(job_environment(&s.job)) {
             cmd.env(name, value);
         }
         let out = run(cmd);
@@ -223,4 +236,18 @@ fn check_args_rejects_what_the_parser_rejects() {
     let mut no_environment = eventlake();
     no_environment.args(["check-args", "hourly", "--previous-hour"]);
     run(no_environment).assert_exit(2);
+}
+
+/// Models read gold and exports read both: each starts after the job it reads from.
+#[test]
+fn each_day_runs_daily_then_models_then_export() {
+    let all = schedules();
+    let start = |job: &str| {
+        let s = all.iter().find(|s| s.job == job).unwrap_or_else(|| panic!("schedules/{job}.json"));
+        let cron = s.cron();
+        let field =
+            |i: usize| cron[i].parse::<u32>().unwrap_or_else(|_| panic!("{job}: a fixed time, not {}", cron[i]));
+        field(1) * 60 + field(0)
+    };
+    assert!(start("daily") < start("models") && start("models") < start("export"), "daily, models, export in turn");
 }

@@ -1,5 +1,6 @@
 //! One partition into one target, in one transaction.
 
+use std::fmt;
 use std::pin::pin;
 
 use chrono::{Datelike, NaiveDate, Timelike};
@@ -21,8 +22,8 @@ pub struct ExportPlan {
     pub table: String,
     /// The data columns, in the order the batches carry them.
     pub columns: Vec<Column>,
-    /// The partition column the batches carry last (`dt`), if the table is partitioned.
-    pub partition: Option<String>,
+    /// The partition columns the batches carry after them (`dt` as a date, `hour` as a number).
+    pub partition: Vec<(String, ColumnType)>,
     /// Primary key columns (may include the partition column).
     pub key: Vec<String>,
     /// Abort the process after loading this many rows, before the commit (crash-recovery tests).
@@ -34,6 +35,36 @@ impl ExportPlan {
         if self.crash_after_rows == Some(rows) {
             tracing::error!(rows, "crashing on purpose (--crash-after-rows)");
             std::process::abort();
+        }
+    }
+}
+
+/// Which rows of the target one load replaces: all of them, one date's, or one arrival hour's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Slice {
+    Whole,
+    Date(NaiveDate),
+    /// A date and an hour (0–23) of a table partitioned by both.
+    Hour(NaiveDate, u32),
+}
+
+impl Slice {
+    /// The values this slice fixes, for the plan's first partition columns in order.
+    fn values(self) -> Vec<Cell> {
+        match self {
+            Slice::Whole => Vec::new(),
+            Slice::Date(d) => vec![Cell::Date(d)],
+            Slice::Hour(d, h) => vec![Cell::Date(d), Cell::Int(i64::from(h))],
+        }
+    }
+}
+
+impl fmt::Display for Slice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Slice::Whole => f.write_str("(whole table)"),
+            Slice::Date(d) => write!(f, "dt={d}"),
+            Slice::Hour(d, h) => write!(f, "dt={d}/hour={h:02}"),
         }
     }
 }
@@ -74,26 +105,95 @@ fn sql_type(dialect: Dialect, ty: &ColumnType, in_key: bool) -> &'static str {
     }
 }
 
-/// How `information_schema` names a type `sql_type` gives (PostgreSQL; MySQL's are not compared).
-fn information_schema_type(ty: &str) -> &str {
-    match ty {
-        "timestamptz" => "timestamp with time zone",
-        other => other,
+/// Whether a column `information_schema` describes as `existing` (`data_type`) stores what
+/// `sql_type` gives as `wanted`. MySQL and MariaDB report a type's base name (`varchar`, not
+/// `varchar(255)`); MariaDB stores `json` as `longtext` and `boolean` as `tinyint`.
+fn same_type(dialect: Dialect, wanted: &str, existing: &str) -> bool {
+    let existing = existing.to_ascii_lowercase();
+    match dialect {
+        Dialect::Postgres => match wanted {
+            "timestamptz" => existing == "timestamp with time zone",
+            other => existing == other,
+        },
+        Dialect::MySql => {
+            let base = wanted.split('(').next().unwrap_or(wanted);
+            let text = ["varchar", "text", "mediumtext", "longtext"];
+            match base {
+                "longtext" | "varchar" => text.contains(&existing.as_str()),
+                "json" => existing == "json" || existing == "longtext",
+                "boolean" => existing == "tinyint",
+                other => existing == other,
+            }
+        }
     }
 }
 
 impl ExportPlan {
-    /// Every column of the target: the data columns, then the partition column as a date.
+    /// Every column of the target: the data columns, then the partition columns.
     fn target_columns(&self) -> Vec<(String, ColumnType)> {
         let mut cols: Vec<(String, ColumnType)> = self.columns.iter().map(|c| (c.name.clone(), c.ty.clone())).collect();
-        cols.extend(self.partition.iter().map(|p| (p.clone(), ColumnType::Date)));
+        cols.extend(self.partition.iter().cloned());
         cols
     }
 
+    fn in_key(&self, name: &str) -> bool {
+        self.key.iter().any(|k| k == name)
+    }
+
     fn column_sql(&self, dialect: Dialect, name: &str, ty: &ColumnType) -> String {
-        let in_key = self.key.iter().any(|k| k == name);
+        let in_key = self.in_key(name);
         let not_null = if in_key { " NOT NULL" } else { "" };
         format!("{} {}{not_null}", quote(dialect, name), sql_type(dialect, ty, in_key))
+    }
+
+    /// The columns to add to an existing target table whose `information_schema` columns are
+    /// `existing` (name, data type), or the first column whose type differs from the lake's.
+    fn missing_columns(&self, dialect: Dialect, existing: &[(String, String)]) -> Result<Vec<(String, ColumnType)>> {
+        let mut missing = Vec::new();
+        for (name, ty) in self.target_columns() {
+            let wanted = sql_type(dialect, &ty, self.in_key(&name));
+            // MySQL compares column names case-insensitively; PostgreSQL's quoted names are exact.
+            let found = existing.iter().find(|(n, _)| match dialect {
+                Dialect::Postgres => *n == name,
+                Dialect::MySql => n.eq_ignore_ascii_case(&name),
+            });
+            match found {
+                Some((_, have)) if !same_type(dialect, wanted, have) => {
+                    return Err(Error::SchemaConflict {
+                        table: self.table.clone(),
+                        column: name,
+                        existing: have.clone(),
+                        wanted: wanted.into(),
+                    });
+                }
+                Some(_) => {}
+                None => missing.push((name, ty)),
+            }
+        }
+        Ok(missing)
+    }
+
+    /// ` WHERE "dt" = $1 AND "hour" = $2` (PostgreSQL) or `… = ?` (MySQL) for the slice, and its values.
+    fn filter(&self, dialect: Dialect, slice: Slice) -> Result<(String, Vec<Cell>)> {
+        let values = slice.values();
+        if values.len() > self.partition.len() {
+            return Err(Error::Slice { table: self.table.clone(), slice: slice.to_string() });
+        }
+        let terms: Vec<String> = self
+            .partition
+            .iter()
+            .zip(&values)
+            .enumerate()
+            .map(|(i, ((name, _), _))| {
+                let mark = match dialect {
+                    Dialect::Postgres => format!("${}", i + 1),
+                    Dialect::MySql => "?".to_owned(),
+                };
+                format!("{} = {mark}", quote(dialect, name))
+            })
+            .collect();
+        let filter = if terms.is_empty() { String::new() } else { format!(" WHERE {}", terms.join(" AND ")) };
+        Ok((filter, values))
     }
 }
 
@@ -108,22 +208,20 @@ pub fn plan_statements(dialect: Dialect, plan: &ExportPlan) -> Vec<String> {
     vec![format!("CREATE TABLE IF NOT EXISTS {} (\n{}\n)", quote(dialect, &plan.table), parts.join(",\n"))]
 }
 
-/// Replaces the target's rows of `partition` (every row, for an unpartitioned table) with the
-/// batches' rows, in one transaction, under a lock on the table and partition; checks the count.
+/// Replaces the target's rows of `slice` with the batches' rows, in one transaction, under a lock
+/// on the table and slice; checks the count. `progress` hears the rows streamed so far after
+/// every batch.
 pub async fn export_partition(
     target: &Target,
     plan: &ExportPlan,
-    partition: Option<NaiveDate>,
+    slice: Slice,
     batches: SendableRecordBatchStream,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ExportResult> {
     match target.dialect {
-        Dialect::Postgres => postgres(target, plan, partition, batches).await,
-        Dialect::MySql => mysql(target, plan, partition, batches).await,
+        Dialect::Postgres => postgres(target, plan, slice, batches, progress).await,
+        Dialect::MySql => mysql(target, plan, slice, batches, progress).await,
     }
-}
-
-fn partition_label(partition: Option<NaiveDate>) -> String {
-    partition.map_or_else(|| "(whole table)".into(), |d| format!("dt={d}"))
 }
 
 /// A cell for the binary COPY: typed by the target column, NULL for any type.
@@ -167,8 +265,9 @@ fn pg_type(ty: &ColumnType) -> Type {
 async fn postgres(
     target: &Target,
     plan: &ExportPlan,
-    partition: Option<NaiveDate>,
+    slice: Slice,
     mut batches: SendableRecordBatchStream,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ExportResult> {
     let pg = |source| Error::Postgres { target: target.to_string(), source };
     let mut config = tokio_postgres::Config::new();
@@ -183,47 +282,33 @@ async fn postgres(
     let driver = tokio::spawn(connection);
     let d = Dialect::Postgres;
     let table = quote(d, &plan.table);
+    let (filter, values) = plan.filter(d, slice)?;
     let tx = client.transaction().await.map_err(pg)?;
-    let lock = format!("eventlake export {} {}", plan.table, partition_label(partition));
+    let lock = format!("eventlake export {} {slice}", plan.table);
     tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&lock]).await.map_err(pg)?;
     for statement in plan_statements(d, plan) {
         tx.batch_execute(&statement).await.map_err(pg)?;
     }
-    let existing = tx
+    let existing: Vec<(String, String)> = tx
         .query(
-            "SELECT column_name, data_type FROM information_schema.columns \
+            "SELECT column_name::text, data_type::text FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1",
             &[&plan.table],
         )
         .await
-        .map_err(pg)?;
+        .map_err(pg)?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
     let mut added = Vec::new();
-    for (name, ty) in plan.target_columns() {
-        let wanted = sql_type(d, &ty, false);
-        match existing.iter().find(|r| r.get::<_, String>(0) == name) {
-            Some(row) => {
-                let have: String = row.get(1);
-                if have != information_schema_type(wanted) {
-                    return Err(Error::SchemaConflict {
-                        table: plan.table.clone(),
-                        column: name,
-                        existing: have,
-                        wanted: wanted.into(),
-                    });
-                }
-            }
-            None => {
-                tx.batch_execute(&format!("ALTER TABLE {table} ADD COLUMN {}", plan.column_sql(d, &name, &ty)))
-                    .await
-                    .map_err(pg)?;
-                added.push(name);
-            }
-        }
+    for (name, ty) in plan.missing_columns(d, &existing)? {
+        tx.batch_execute(&format!("ALTER TABLE {table} ADD COLUMN {}", plan.column_sql(d, &name, &ty)))
+            .await
+            .map_err(pg)?;
+        added.push(name);
     }
-    let (filter, params): (String, Vec<&(dyn ToSql + Sync)>) = match (&plan.partition, &partition) {
-        (Some(p), Some(date)) => (format!(" WHERE {} = $1", quote(d, p)), vec![date]),
-        _ => (String::new(), vec![]),
-    };
+    let params: Vec<PgCell> = values.into_iter().map(PgCell).collect();
+    let params: Vec<&(dyn ToSql + Sync)> = params.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
     let replaced = tx.execute(&format!("DELETE FROM {table}{filter}"), &params).await.map_err(pg)?;
     let columns: Vec<(String, ColumnType)> = plan.target_columns();
     let names: Vec<String> = columns.iter().map(|(n, _)| quote(d, n)).collect();
@@ -242,13 +327,14 @@ async fn postgres(
             rows += 1;
             plan.maybe_crash(rows);
         }
+        progress(rows);
     }
     writer.finish().await.map_err(pg)?;
     let count: i64 = tx.query_one(&format!("SELECT count(*) FROM {table}{filter}"), &params).await.map_err(pg)?.get(0);
     if count as u64 != rows {
         return Err(Error::CountMismatch {
             table: plan.table.clone(),
-            partition: partition_label(partition),
+            partition: slice.to_string(),
             lake: rows,
             target: count as u64,
         });
@@ -259,13 +345,14 @@ async fn postgres(
     Ok(ExportResult { rows, replaced, added_columns: added })
 }
 
-/// A cell as its column stores it: the partition's `YYYY-MM-DD` text is a date, a JSON-text
-/// column's text is its JSON.
+/// A cell as its column stores it: a partition's `YYYY-MM-DD` text is a date and its `HH` text a
+/// number, a JSON-text column's text is its JSON.
 fn typed(cell: Cell, ty: &ColumnType) -> Cell {
     match (cell, ty) {
         (Cell::Text(t), ColumnType::Date) => {
             NaiveDate::parse_from_str(&t, "%Y-%m-%d").map_or(Cell::Text(t), Cell::Date)
         }
+        (Cell::Text(t), ColumnType::Int64) => t.parse().map_or(Cell::Text(t), Cell::Int),
         (Cell::Text(t), ColumnType::JsonText) => {
             serde_json::from_str(&t).map_or_else(|_| Cell::Json(serde_json::Value::String(t)), Cell::Json)
         }
@@ -301,8 +388,9 @@ const MYSQL_ROWS_PER_INSERT: usize = 500;
 async fn mysql(
     target: &Target,
     plan: &ExportPlan,
-    partition: Option<NaiveDate>,
+    slice: Slice,
     mut batches: SendableRecordBatchStream,
+    progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ExportResult> {
     let my = |source| Error::MySql { target: target.to_string(), source };
     let opts = mysql_async::OptsBuilder::default()
@@ -314,8 +402,9 @@ async fn mysql(
     let mut conn = mysql_async::Conn::new(opts).await.map_err(my)?;
     let d = Dialect::MySql;
     let table = quote(d, &plan.table);
+    let (filter, values) = plan.filter(d, slice)?;
     // A session lock: released with the connection, so a killed run never holds it.
-    let lock = format!("eventlake export {} {}", plan.table, partition_label(partition));
+    let lock = format!("eventlake export {} {slice}", plan.table);
     let got: Option<i64> = conn.exec_first("SELECT GET_LOCK(?, 3600)", (lock.clone(),)).await.map_err(my)?;
     if got != Some(1) {
         return Err(target.error(format!("could not lock {lock}")));
@@ -324,27 +413,23 @@ async fn mysql(
     for statement in plan_statements(d, plan) {
         conn.query_drop(statement).await.map_err(my)?;
     }
-    let existing: Vec<String> = conn
+    let existing: Vec<(String, String)> = conn
         .exec(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ?",
+            "SELECT column_name, data_type FROM information_schema.columns \
+             WHERE table_schema = DATABASE() AND table_name = ?",
             (plan.table.clone(),),
         )
         .await
         .map_err(my)?;
     let mut added = Vec::new();
-    for (name, ty) in plan.target_columns() {
-        if !existing.iter().any(|e| e.eq_ignore_ascii_case(&name)) {
-            conn.query_drop(format!("ALTER TABLE {table} ADD COLUMN {}", plan.column_sql(d, &name, &ty)))
-                .await
-                .map_err(my)?;
-            added.push(name);
-        }
+    for (name, ty) in plan.missing_columns(d, &existing)? {
+        conn.query_drop(format!("ALTER TABLE {table} ADD COLUMN {}", plan.column_sql(d, &name, &ty)))
+            .await
+            .map_err(my)?;
+        added.push(name);
     }
     let mut tx = conn.start_transaction(mysql_async::TxOpts::default()).await.map_err(my)?;
-    let (filter, params): (String, Vec<mysql_async::Value>) = match (&plan.partition, partition) {
-        (Some(p), Some(date)) => (format!(" WHERE {} = ?", quote(d, p)), vec![mysql_value(Cell::Date(date))]),
-        _ => (String::new(), vec![]),
-    };
+    let params: Vec<mysql_async::Value> = values.into_iter().map(mysql_value).collect();
     tx.exec_drop(format!("DELETE FROM {table}{filter}"), params.clone()).await.map_err(my)?;
     let replaced = tx.affected_rows();
     let columns = plan.target_columns();
@@ -370,6 +455,7 @@ async fn mysql(
                 pending_rows = 0;
             }
         }
+        progress(rows);
     }
     if pending_rows > 0 {
         tx.exec_drop(insert(pending_rows), pending).await.map_err(my)?;
@@ -381,7 +467,7 @@ async fn mysql(
         tx.rollback().await.map_err(my)?;
         return Err(Error::CountMismatch {
             table: plan.table.clone(),
-            partition: partition_label(partition),
+            partition: slice.to_string(),
             lake: rows,
             target: count,
         });
@@ -390,4 +476,91 @@ async fn mysql(
     let _: Option<i64> = conn.exec_first("SELECT RELEASE_LOCK(?)", (lock,)).await.map_err(my)?;
     conn.disconnect().await.map_err(my)?;
     Ok(ExportResult { rows, replaced, added_columns: added })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, ty: ColumnType) -> Column {
+        Column { name: name.into(), source_name: name.into(), ty, nullable: true, description: None }
+    }
+
+    fn plan(partition: Vec<(String, ColumnType)>) -> ExportPlan {
+        ExportPlan {
+            table: "orders".into(),
+            columns: vec![
+                column("id", ColumnType::Utf8),
+                column("amount", ColumnType::Float64),
+                column("at", ColumnType::Timestamp),
+                column("items", ColumnType::List(Box::new(ColumnType::Int64))),
+            ],
+            partition,
+            key: vec!["id".into(), "dt".into()],
+            crash_after_rows: None,
+        }
+    }
+
+    fn by_date() -> ExportPlan {
+        plan(vec![("dt".into(), ColumnType::Date)])
+    }
+
+    fn schema(rows: &[(&str, &str)]) -> Vec<(String, String)> {
+        rows.iter().map(|(n, t)| ((*n).to_owned(), (*t).to_owned())).collect()
+    }
+
+    #[test]
+    fn ddl_types_keys_and_not_null() {
+        let [pg] = plan_statements(Dialect::Postgres, &by_date()).try_into().unwrap();
+        assert!(
+            pg.contains("\"id\" text NOT NULL") && pg.contains("\"at\" timestamptz") && pg.contains("\"items\" jsonb")
+        );
+        assert!(pg.contains("\"dt\" date NOT NULL") && pg.contains("PRIMARY KEY (\"id\", \"dt\")"), "{pg}");
+        let [my] = plan_statements(Dialect::MySql, &by_date()).try_into().unwrap();
+        assert!(
+            my.contains("`id` varchar(255) NOT NULL") && my.contains("`at` datetime(6)") && my.contains("`items` json")
+        );
+    }
+
+    #[test]
+    fn an_existing_table_gains_missing_columns_or_fails_on_a_changed_type() {
+        let p = by_date();
+        // As MariaDB reports them: json as longtext, names in any case.
+        let have = schema(&[("ID", "varchar"), ("amount", "double"), ("at", "datetime"), ("items", "longtext")]);
+        let missing = p.missing_columns(Dialect::MySql, &have).unwrap();
+        assert_eq!(missing, vec![("dt".to_owned(), ColumnType::Date)]);
+        let pg = schema(&[("id", "text"), ("amount", "double precision"), ("at", "timestamp with time zone")]);
+        let missing: Vec<String> =
+            p.missing_columns(Dialect::Postgres, &pg).unwrap().into_iter().map(|c| c.0).collect();
+        assert_eq!(missing, ["items", "dt"]);
+        for (dialect, have) in [
+            (Dialect::Postgres, schema(&[("amount", "integer")])),
+            (Dialect::MySql, schema(&[("amount", "int")])),
+            (Dialect::MySql, schema(&[("at", "varchar")])),
+        ] {
+            let err = p.missing_columns(dialect, &have).unwrap_err().to_string();
+            assert!(err.contains("orders: column") && err.contains("in the target but"), "{err}");
+        }
+    }
+
+    #[test]
+    fn slices_filter_their_partition_columns() {
+        let date = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let hourly = plan(vec![("dt".into(), ColumnType::Date), ("hour".into(), ColumnType::Int64)]);
+        let (filter, values) = hourly.filter(Dialect::Postgres, Slice::Hour(date, 5)).unwrap();
+        assert_eq!(filter, " WHERE \"dt\" = $1 AND \"hour\" = $2");
+        assert!(matches!(values.as_slice(), [Cell::Date(_), Cell::Int(5)]));
+        let (filter, _) = hourly.filter(Dialect::MySql, Slice::Date(date)).unwrap();
+        assert_eq!(filter, " WHERE `dt` = ?");
+        assert_eq!(by_date().filter(Dialect::MySql, Slice::Whole).unwrap().0, "");
+        let err = by_date().filter(Dialect::Postgres, Slice::Hour(date, 5)).unwrap_err().to_string();
+        assert_eq!(err, "orders is not partitioned finely enough to load dt=2026-11-20/hour=05 alone");
+    }
+
+    #[test]
+    fn partition_text_becomes_typed_cells() {
+        assert!(matches!(typed(Cell::Text("2026-11-20".into()), &ColumnType::Date), Cell::Date(_)));
+        assert!(matches!(typed(Cell::Text("07".into()), &ColumnType::Int64), Cell::Int(7)));
+        assert!(matches!(typed(Cell::Text("[1,2]".into()), &ColumnType::JsonText), Cell::Json(_)));
+    }
 }

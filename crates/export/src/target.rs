@@ -12,13 +12,18 @@ pub enum Dialect {
     MySql,
 }
 
+/// The environment variable a deployment puts the target's password in (from Secrets Manager).
+pub const PASSWORD_VARIABLE: &str = "EVENTLAKE_EXPORT_PASSWORD";
+
 /// A database to load into: `postgresql://user@host:port/db` or `mysql://user@host:port/db`. A
-/// password may be in the URL, or in `PGPASSWORD` / `MYSQL_PWD` (the clients' own variables);
-/// it is never printed.
+/// password may be in the URL or given apart ([`Target::with_password`]: the binary reads
+/// `EVENTLAKE_EXPORT_PASSWORD`, `PGPASSWORD`, `MYSQL_PWD`); it is never printed.
 #[derive(Clone)]
 pub struct Target {
     pub dialect: Dialect,
     url: url::Url,
+    /// The password when the URL has none.
+    password: Option<String>,
 }
 
 impl fmt::Debug for Target {
@@ -55,7 +60,7 @@ impl FromStr for Target {
         if url.path().trim_matches('/').is_empty() {
             return Err(bad("no database name (…/dbname)"));
         }
-        Ok(Target { dialect, url })
+        Ok(Target { dialect, url, password: None })
     }
 }
 
@@ -87,13 +92,24 @@ impl Target {
         self.url.path().trim_matches('/')
     }
 
-    /// The URL's password, else the client's standard variable.
+    /// The environment variables that may hold the password, in the order they are consulted:
+    /// the deployment's secret, then the client's own.
+    pub fn password_variables(&self) -> [&'static str; 2] {
+        match self.dialect {
+            Dialect::Postgres => [PASSWORD_VARIABLE, "PGPASSWORD"],
+            Dialect::MySql => [PASSWORD_VARIABLE, "MYSQL_PWD"],
+        }
+    }
+
+    /// The password to use when the URL has none.
+    pub fn with_password(mut self, password: Option<String>) -> Target {
+        self.password = password.filter(|p| !p.is_empty());
+        self
+    }
+
+    /// The URL's password, else the one given apart.
     pub fn password(&self) -> Option<String> {
-        let from_env = match self.dialect {
-            Dialect::Postgres => "PGPASSWORD",
-            Dialect::MySql => "MYSQL_PWD",
-        };
-        self.url.password().map(percent_decode).or_else(|| std::env::var(from_env).ok().filter(|p| !p.is_empty()))
+        self.url.password().map(percent_decode).or_else(|| self.password.clone())
     }
 
     /// A name for this target in the lake's export manifests: dialect, host, port, database.
@@ -128,6 +144,10 @@ mod tests {
             (Dialect::Postgres, "127.0.0.1", Some(5432), "analytics")
         );
         assert_eq!(t.password().as_deref(), Some("s3cret"));
+        let given: Target = "postgresql://etl@h/db".parse().unwrap();
+        assert_eq!(given.password_variables(), ["EVENTLAKE_EXPORT_PASSWORD", "PGPASSWORD"]);
+        let given = given.with_password(Some("pw".into()));
+        assert_eq!((given.password().as_deref(), given.to_string().as_str()), (Some("pw"), "postgresql://etl@h/db"));
         assert_eq!(t.to_string(), "postgresql://etl:***@127.0.0.1:5432/analytics");
         assert_eq!(format!("{t:?}"), "Target(postgresql://etl:***@127.0.0.1:5432/analytics)");
         assert_eq!(t.key(), "postgresql-127.0.0.1-5432-analytics");

@@ -17,11 +17,13 @@ use eventlake_lake::bronze::BronzeListing;
 use eventlake_lake::catalog::{event_counts_table, quality_table};
 use eventlake_lake::layout::{self, DailyFile, GoldFile, Hour, LeaseKey, ManifestKey};
 use eventlake_lake::manifest::{
-    ConflictExample, Counts, DailyCounts, DailyManifest, HourlyManifest, InputObject, OutputFile, Timings,
-    read_manifest, write_manifest,
+    ConflictExample, Counts, DailyCounts, DailyManifest, EventNameCounts, HourlyManifest, InputObject, OutputFile,
+    Timings, read_manifest, write_manifest,
 };
+use eventlake_lake::project::QualityRule;
 use eventlake_lake::write::{RollingParquet, WrittenFile, writer_properties};
 use eventlake_lake::{Lake, with_lease};
+use eventlake_quality::{DayFacts, load_history, rules};
 use futures::StreamExt;
 use object_store::path::Path;
 use tokio::runtime::Handle;
@@ -50,6 +52,8 @@ pub struct DailyConfig {
     pub bronze: BronzeListing,
     /// The bronze store when it is not the lake itself.
     pub bronze_store: Option<Lake>,
+    /// The project's quality rules, evaluated for every day built and recorded in its manifest.
+    pub rules: Vec<QualityRule>,
 }
 
 impl Default for DailyConfig {
@@ -64,6 +68,7 @@ impl Default for DailyConfig {
             conflict_examples: 5,
             bronze: BronzeListing::default(),
             bronze_store: None,
+            rules: Vec::new(),
         }
     }
 }
@@ -216,6 +221,13 @@ async fn run_locked(
         && prev.schema_fingerprint == registry.fingerprint()
     {
         let removed = remove_stale(lake, date, &prev.outputs).await?;
+        // The day is current, but the rules may have changed since: record what they say now.
+        let mut prev = prev;
+        let outcomes = evaluate_rules(lake, date, &manifests, &prev, &cfg.rules).await?;
+        if outcomes != prev.rules {
+            prev.rules = outcomes;
+            write_manifest(lake, &manifest_key, &prev).await?;
+        }
         return Ok(DailyOutcome { date, status: DayStatus::Skipped, manifest: prev, removed });
     }
     let missing = missing_of(&manifests, date, cfg.lateness);
@@ -260,6 +272,7 @@ async fn run_locked(
             conflicts: counts.conflicts,
         });
     }
+    let by_event_name = event_name_counts(&by_name);
     let lake2 = lake.clone();
     let quality2 = quality.clone();
     let aggregates = tokio::task::spawn_blocking(move || write_aggregates(&lake2, date, &by_name, &quality2, &handle))
@@ -267,7 +280,7 @@ async fn run_locked(
         .map_err(|e| Error::Internal(format!("aggregate writer task: {e}")))??;
     outputs.extend(aggregates);
 
-    let manifest = DailyManifest {
+    let mut manifest = DailyManifest {
         run_id: run_id.into(),
         version: env!("CARGO_PKG_VERSION").into(),
         date: date_text,
@@ -279,6 +292,8 @@ async fn run_locked(
         counts,
         conflict_examples: examples,
         quality,
+        by_event_name,
+        rules: Vec::new(),
         outputs,
         timings: Timings {
             started_at: started_at.to_rfc3339(),
@@ -286,9 +301,48 @@ async fn run_locked(
             seconds: clock.elapsed().as_secs_f64(),
         },
     };
+    manifest.rules = evaluate_rules(lake, date, &manifests, &manifest, &cfg.rules).await?;
     write_manifest(lake, &manifest_key, &manifest).await?;
     let removed = remove_stale(lake, date, &manifest.outputs).await?;
     Ok(DailyOutcome { date, status: DayStatus::Committed, manifest, removed })
+}
+
+/// The quality rules over the day as `daily` describes it and the week before it.
+async fn evaluate_rules(
+    lake: &Lake,
+    date: NaiveDate,
+    hourly: &BTreeMap<Hour, HourlyManifest>,
+    daily: &DailyManifest,
+    quality_rules: &[QualityRule],
+) -> Result<Vec<eventlake_lake::manifest::RuleOutcome>> {
+    if quality_rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let history = load_history(lake, date).await?;
+    let facts = DayFacts::from_manifests(date, hourly, Some(daily.clone()), history);
+    Ok(rules::evaluate(quality_rules, &facts))
+}
+
+/// The per event name aggregates as the manifest lists them.
+fn event_name_counts(by_name: &BTreeMap<(String, String), NameStats>) -> Vec<EventNameCounts> {
+    let time = |micros: Option<i64>| {
+        micros
+            .and_then(chrono::DateTime::from_timestamp_micros)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+    };
+    by_name
+        .iter()
+        .map(|((event_type, event_name), s)| EventNameCounts {
+            event_type: event_type.clone(),
+            event_name: event_name.clone(),
+            events: s.events.max(0) as u64,
+            duplicates: s.duplicates.max(0) as u64,
+            conflicts: s.conflicts.max(0) as u64,
+            first_event_time: time(s.first),
+            last_event_time: time(s.last),
+            late: s.late.max(0) as u64,
+        })
+        .collect()
 }
 
 /// Sums the hourly manifests of the date's 24 arrival hours.
@@ -296,16 +350,7 @@ fn quality_of(manifests: &BTreeMap<Hour, HourlyManifest>, date: NaiveDate) -> Co
     let start = day_start(date);
     let mut total = Counts::default();
     for m in Hour::range(start, Hour::from_index(start.index() + 24)).filter_map(|h| manifests.get(&h)) {
-        total.records += m.counts.records;
-        total.valid += m.counts.valid;
-        total.quarantined += m.counts.quarantined;
-        total.bytes += m.counts.bytes;
-        for (k, v) in &m.counts.by_event_name {
-            *total.by_event_name.entry(k.clone()).or_default() += v;
-        }
-        for (k, v) in &m.counts.by_reason {
-            *total.by_reason.entry(k.clone()).or_default() += v;
-        }
+        total.add(&m.counts);
     }
     total
 }

@@ -9,6 +9,9 @@ pub enum Error {
     #[error(transparent)]
     Lake(#[from] eventlake_lake::Error),
 
+    #[error("quality rules: {0}")]
+    Quality(#[from] eventlake_quality::Error),
+
     /// Batches of the engine's output could not be reshaped into gold rows.
     #[error("{context}: {source}")]
     Arrow { context: String, source: arrow_schema::ArrowError },

@@ -9,7 +9,15 @@ use crate::daily::{DailyOutcome, DayStatus};
 use crate::error::Error;
 
 /// Summary columns of [`DailyOutcome::cells`], after date and status.
-pub const SUMMARY_COLUMNS: [&str; 5] = ["silver rows", "gold rows", "duplicates", "conflicts", "missing hours"];
+pub const SUMMARY_COLUMNS: [&str; 6] =
+    ["silver rows", "gold rows", "duplicates", "conflicts", "missing hours", "rules failed"];
+
+impl DailyOutcome {
+    /// Quality rules that failed for this day.
+    pub fn rules_failed(&self) -> usize {
+        self.manifest.rules.iter().filter(|r| !r.passed).count()
+    }
+}
 
 impl RunReport for DailyOutcome {
     fn status(&self) -> &'static str {
@@ -30,6 +38,7 @@ impl RunReport for DailyOutcome {
             Metric { name: "gold_rows", value: c.gold_rows as f64, unit: "Count" },
             Metric { name: "duplicates", value: c.duplicates as f64, unit: "Count" },
             Metric { name: "conflicts", value: c.conflicts as f64, unit: "Count" },
+            Metric { name: "rules_failed", value: self.rules_failed() as f64, unit: "Count" },
         ]
     }
 
@@ -54,6 +63,7 @@ impl RunReport for DailyOutcome {
             c.duplicates.to_string(),
             c.conflicts.to_string(),
             self.manifest.missing_hours.len().to_string(),
+            if self.manifest.rules.is_empty() { "-".into() } else { self.rules_failed().to_string() },
         ]
     }
 
@@ -61,6 +71,11 @@ impl RunReport for DailyOutcome {
         let mut props = Map::new();
         props.insert("run_id".into(), self.manifest.run_id.clone().into());
         props.insert("date".into(), self.manifest.date.clone().into());
+        let failed: Vec<Value> =
+            self.manifest.rules.iter().filter(|r| !r.passed).map(|r| r.rule.clone().into()).collect();
+        if !failed.is_empty() {
+            props.insert("failed_rules".into(), failed.into());
+        }
         props
     }
 }

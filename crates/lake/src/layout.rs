@@ -10,6 +10,7 @@
 //! | [`DailyFile`]        | `gold/daily_event_counts/dt=YYYY-MM-DD/part-0.parquet`, `gold/daily_quality/…`    |
 //! | [`ManifestKey`]      | `_manifests/hourly/dt=YYYY-MM-DD/hour=HH.json`, `_manifests/daily/dt=….json`      |
 //! | [`LeaseKey`]         | `_locks/hourly/YYYY-MM-DDTHH.lock`                                                |
+//! | [`ReportKey`]        | `reports/dt=YYYY-MM-DD/index.html`, `reports/index.html`                          |
 //!
 //! A project's named sources each keep this whole layout below [`source_root`] (`sources/<name>/…`);
 //! the default source uses the lake root.
@@ -44,6 +45,8 @@ pub const DEFAULT_BRONZE_PREFIX: &str = "bronze";
 pub const MODELS: &str = "models";
 /// Top-level folder of the named sources of a project; each is a lake of its own below it.
 pub const SOURCES: &str = "sources";
+/// Top-level folder of the data-quality reports (HTML pages).
+pub const REPORTS: &str = "reports";
 /// Top-level folder of the catalogs `setup` applied.
 pub const SCHEMA_HISTORY: &str = "_schema_history";
 
@@ -299,6 +302,22 @@ impl DailyFile {
     }
 }
 
+/// A data-quality report page: one per date, and an index over dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportKey {
+    Day(NaiveDate),
+    Index,
+}
+
+impl ReportKey {
+    pub fn path(&self) -> Path {
+        match self {
+            ReportKey::Day(d) => Path::from_iter([REPORTS.to_owned(), date_segment(*d), "index.html".to_owned()]),
+            ReportKey::Index => Path::from_iter([REPORTS, "index.html"]),
+        }
+    }
+}
+
 /// One Parquet file of a model: `models/<name>/part-<n>.parquet`, or below `dt=YYYY-MM-DD/` for a
 /// model built date by date.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -340,9 +359,9 @@ pub enum ManifestKey {
     /// `_manifests/models/<name>.json`, or `_manifests/models/<name>/dt=YYYY-MM-DD.json` for one
     /// date of a model built date by date.
     Model { model: String, date: Option<NaiveDate> },
-    /// `_manifests/exports/<target>/<table>/dt=YYYY-MM-DD.json` (or `<table>.json` for a whole
-    /// table): the last load of a table's partition into a database.
-    Export { target: String, table: String, date: Option<NaiveDate> },
+    /// `_manifests/exports/<target>/<table>/dt=YYYY-MM-DD.json`, `…/dt=YYYY-MM-DD/hour=HH.json`
+    /// for an hour, or `<table>.json` for a whole table: the last load of a slice into a database.
+    Export { target: String, table: String, date: Option<NaiveDate>, hour: Option<u32> },
 }
 
 impl ManifestKey {
@@ -358,16 +377,17 @@ impl ManifestKey {
             ManifestKey::Model { model, date: None } => {
                 Path::from_iter([MANIFESTS.to_owned(), MODELS.to_owned(), format!("{model}.json")])
             }
-            ManifestKey::Export { target, table, date: None } => {
+            ManifestKey::Export { target, table, date: None, .. } => {
                 Path::from_iter([MANIFESTS.to_owned(), "exports".to_owned(), target.clone(), format!("{table}.json")])
             }
-            ManifestKey::Export { target, table, date: Some(d) } => Path::from_iter([
-                MANIFESTS.to_owned(),
-                "exports".to_owned(),
-                target.clone(),
-                table.clone(),
-                format!("{}.json", date_segment(*d)),
-            ]),
+            ManifestKey::Export { target, table, date: Some(d), hour } => {
+                let mut parts = vec![MANIFESTS.to_owned(), "exports".to_owned(), target.clone(), table.clone()];
+                match hour {
+                    Some(h) => parts.extend([date_segment(*d), format!("{HOUR_KEY}={h:02}.json")]),
+                    None => parts.push(format!("{}.json", date_segment(*d))),
+                }
+                Path::from_iter(parts)
+            }
             ManifestKey::Model { model, date: Some(d) } => Path::from_iter([
                 MANIFESTS.to_owned(),
                 MODELS.to_owned(),

@@ -49,6 +49,68 @@ pub struct Counts {
     pub by_event_name: BTreeMap<String, u64>,
     /// Quarantined records per reason.
     pub by_reason: BTreeMap<String, u64>,
+    /// Quarantined records per event name (`""` where none could be read).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub quarantined_by_event_name: BTreeMap<String, u64>,
+    /// Quarantined records by kind, most frequent first, at most [`QUARANTINE_GROUPS`] of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarantine_groups: Vec<QuarantineGroup>,
+}
+
+/// How many kinds of quarantined records a manifest lists.
+pub const QUARANTINE_GROUPS: usize = 50;
+
+/// Quarantined records of one kind: reason, event name, where in the record (array indices as
+/// `*`) and the failing schema keyword; with one explanation whose values are masked, so that a
+/// report can show it without showing the records' contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuarantineGroup {
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub event_name: String,
+    pub pointer: String,
+    pub keyword: String,
+    pub records: u64,
+    pub example: String,
+}
+
+impl Counts {
+    /// Adds another run's counts (the day's 24 hours, a range's days).
+    pub fn add(&mut self, other: &Counts) {
+        self.records += other.records;
+        self.valid += other.valid;
+        self.quarantined += other.quarantined;
+        self.bytes += other.bytes;
+        for (k, v) in &other.by_event_name {
+            *self.by_event_name.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.by_reason {
+            *self.by_reason.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.quarantined_by_event_name {
+            *self.quarantined_by_event_name.entry(k.clone()).or_default() += v;
+        }
+        self.quarantine_groups = merge_groups(self.quarantine_groups.iter().chain(&other.quarantine_groups).cloned());
+    }
+}
+
+/// Sums groups of the same kind (the first example stays), most frequent first, then by kind;
+/// keeps at most [`QUARANTINE_GROUPS`].
+pub fn merge_groups(groups: impl IntoIterator<Item = QuarantineGroup>) -> Vec<QuarantineGroup> {
+    let mut by_kind: BTreeMap<(String, String, String, String), QuarantineGroup> = BTreeMap::new();
+    for g in groups {
+        let key = (g.reason.clone(), g.event_name.clone(), g.pointer.clone(), g.keyword.clone());
+        match by_kind.get_mut(&key) {
+            Some(have) => have.records += g.records,
+            None => {
+                by_kind.insert(key, g);
+            }
+        }
+    }
+    let mut out: Vec<QuarantineGroup> = by_kind.into_values().collect();
+    out.sort_by_key(|g| std::cmp::Reverse(g.records));
+    out.truncate(QUARANTINE_GROUPS);
+    out
 }
 
 /// Wall-clock timings.
@@ -144,6 +206,39 @@ pub struct ConflictExample {
     pub dropped: String,
 }
 
+/// One event name's day in gold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventNameCounts {
+    pub event_type: String,
+    pub event_name: String,
+    /// Events in gold (distinct ids).
+    pub events: u64,
+    /// Identical re-deliveries removed.
+    pub duplicates: u64,
+    /// Deliveries of a known id with other content, removed.
+    pub conflicts: u64,
+    /// Earliest and latest event time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_event_time: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_event_time: Option<String>,
+    /// Events that arrived after their day ended.
+    pub late: u64,
+}
+
+/// What one quality rule found for one day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleOutcome {
+    pub rule: String,
+    pub kind: String,
+    pub passed: bool,
+    /// The worst observation against the limit, e.g. `4.1% for order:placed (max 2.0%)`.
+    pub summary: String,
+    /// Every subject that broke the rule (event names, types, hours).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<String>,
+}
+
 /// Counts of one daily run.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyCounts {
@@ -183,6 +278,12 @@ pub struct DailyManifest {
     pub conflict_examples: Vec<ConflictExample>,
     /// Records and quarantined by reason over the day's 24 arrival hours.
     pub quality: Counts,
+    /// Per event name: events, re-deliveries and conflicts removed, event times, lateness.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub by_event_name: Vec<EventNameCounts>,
+    /// The project's quality rules for this day, as the daily job found them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleOutcome>,
     pub outputs: Vec<OutputFile>,
     pub timings: Timings,
 }

@@ -12,6 +12,26 @@
 //! envelope = { content_id = true }      # id, name, time, time_format, timezone, content_id
 //! ```
 //!
+//! Data-quality rules, checked by the daily job for every source's day and shown in its report:
+//!
+//! ```toml
+//! [[quality.rules]]
+//! kind = "quarantine_rate"              # per event name: quarantined / records at most `max`
+//! max = 0.02
+//! [[quality.rules]]
+//! kind = "volume"                       # per event type: gold rows within ±`within` of the
+//! within = 0.5                          # median of the previous 7 days (once 3 days exist)
+//! [[quality.rules]]
+//! kind = "missing_hours"                # every arrival hour of the day committed
+//! [[quality.rules]]
+//! kind = "duplicates_rate"              # per event name: re-deliveries / silver rows at most `max`
+//! max = 0.05
+//! [[quality.rules]]
+//! kind = "freshness"                    # the day's latest event at most `max_age` before its end
+//! max_age = "2h"
+//! name = "orders still flowing"         # optional, any rule: the name reports and metrics show
+//! ```
+//!
 //! A named source keeps its outputs, manifests, leases and quarantine in a lake of its own below
 //! `sources/<name>/` ([`crate::layout::source_root`]); the default source (the command-line flags)
 //! uses the lake root. Relative paths are read from the project file's folder.
@@ -24,7 +44,7 @@ use eventlake_contract::records::RecordFormat;
 use eventlake_contract::registry::EntityTable;
 use eventlake_contract::types::identifier;
 use eventlake_contract::{CompileOptions, Envelope, RegistryOptions, TimeFormat};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bronze::{ArrivalLayout, BronzeListing};
 
@@ -39,6 +59,9 @@ pub enum ProjectError {
 
     #[error("{path}: source {source_name:?}: {reason}")]
     Source { path: PathBuf, source_name: String, reason: String },
+
+    #[error("{path}: quality rule {index}: {reason}")]
+    Rule { path: PathBuf, index: usize, reason: String },
 }
 
 /// One source as the project file declares it, resolved (paths absolute, names checked).
@@ -53,6 +76,66 @@ pub struct SourceSpec {
     /// The schema folder (for an entity table, the folder of its schema file).
     pub schemas: PathBuf,
     pub options: RegistryOptions,
+}
+
+/// A data-quality rule (`[[quality.rules]]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityRule {
+    /// What reports and metrics call it (default: the kind).
+    pub name: String,
+    pub check: RuleCheck,
+}
+
+/// What a rule checks, with its limits.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum RuleCheck {
+    /// Per event name: quarantined records / records of the day's arrival hours ≤ `max`.
+    QuarantineRate { max: f64 },
+    /// Per event type: gold rows within ±`within` (a fraction) of the median of the previous 7
+    /// days' gold rows, once `min_history_days` of them have a daily manifest.
+    Volume { within: f64, min_history_days: usize },
+    /// Every arrival hour of the day's completeness window has committed.
+    MissingHours,
+    /// Per event name: re-deliveries removed / silver rows ≤ `max`.
+    DuplicatesRate { max: f64 },
+    /// The day's latest event time is at most `max_age_seconds` before the day ends.
+    Freshness { max_age_seconds: u64 },
+}
+
+impl RuleCheck {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RuleCheck::QuarantineRate { .. } => "quarantine_rate",
+            RuleCheck::Volume { .. } => "volume",
+            RuleCheck::MissingHours => "missing_hours",
+            RuleCheck::DuplicatesRate { .. } => "duplicates_rate",
+            RuleCheck::Freshness { .. } => "freshness",
+        }
+    }
+}
+
+/// Reads the quality rules of a project file (none when it has no `[quality]`).
+pub fn load_rules(path: &FsPath) -> Result<Vec<QualityRule>, ProjectError> {
+    let text = std::fs::read_to_string(path).map_err(|cause| ProjectError::Io { path: path.into(), cause })?;
+    parse_rules(&text, path)
+}
+
+/// Parses the quality rules of project file text.
+pub fn parse_rules(text: &str, path: &FsPath) -> Result<Vec<QualityRule>, ProjectError> {
+    let file: ProjectFile =
+        toml::from_str(text).map_err(|cause| ProjectError::Toml { path: path.into(), cause: Box::new(cause) })?;
+    let mut names = std::collections::BTreeSet::new();
+    let mut rules = Vec::new();
+    for (i, rule) in file.quality.rules.into_iter().enumerate() {
+        let rule = rule.resolve().map_err(|reason| ProjectError::Rule { path: path.into(), index: i + 1, reason })?;
+        if !names.insert(rule.name.clone()) {
+            let reason = format!("two rules are named {:?}; give one a `name`", rule.name);
+            return Err(ProjectError::Rule { path: path.into(), index: i + 1, reason });
+        }
+        rules.push(rule);
+    }
+    Ok(rules)
 }
 
 /// Reads the sources of a project file.
@@ -83,6 +166,81 @@ pub fn parse_project(text: &str, path: &FsPath) -> Result<Vec<SourceSpec>, Proje
 struct ProjectFile {
     #[serde(default)]
     sources: BTreeMap<String, SourceFile>,
+    #[serde(default)]
+    quality: QualityFile,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QualityFile {
+    #[serde(default)]
+    rules: Vec<RuleFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    kind: String,
+    name: Option<String>,
+    max: Option<f64>,
+    within: Option<f64>,
+    min_history_days: Option<usize>,
+    max_age: Option<String>,
+}
+
+impl RuleFile {
+    fn resolve(self) -> Result<QualityRule, String> {
+        let fraction = |field: &str, v: Option<f64>| match v {
+            Some(x) if (0.0..=1.0).contains(&x) => Ok(x),
+            Some(x) => Err(format!("{:?}: `{field}` is a fraction between 0 and 1, not {x}", self.kind)),
+            None => Err(format!("{:?} needs `{field}` (a fraction, e.g. 0.05)", self.kind)),
+        };
+        let unused = |fields: &[(&str, bool)]| match fields.iter().find(|(_, given)| *given) {
+            Some((f, _)) => Err(format!("{:?} does not take `{f}`", self.kind)),
+            None => Ok(()),
+        };
+        let check = match self.kind.as_str() {
+            "quarantine_rate" | "duplicates_rate" => {
+                unused(&[("within", self.within.is_some()), ("max_age", self.max_age.is_some())])?;
+                unused(&[("min_history_days", self.min_history_days.is_some())])?;
+                let max = fraction("max", self.max)?;
+                if self.kind == "quarantine_rate" {
+                    RuleCheck::QuarantineRate { max }
+                } else {
+                    RuleCheck::DuplicatesRate { max }
+                }
+            }
+            "volume" => {
+                unused(&[("max", self.max.is_some()), ("max_age", self.max_age.is_some())])?;
+                let within = match self.within {
+                    Some(w) if w > 0.0 => w,
+                    Some(w) => return Err(format!("\"volume\": `within` must be above 0, not {w}")),
+                    None => return Err("\"volume\" needs `within` (e.g. 0.5 for ±50% of the 7-day median)".into()),
+                };
+                let min_history_days = self.min_history_days.unwrap_or(3).clamp(1, 7);
+                RuleCheck::Volume { within, min_history_days }
+            }
+            "missing_hours" => {
+                unused(&[("max", self.max.is_some()), ("within", self.within.is_some())])?;
+                unused(&[("max_age", self.max_age.is_some()), ("min_history_days", self.min_history_days.is_some())])?;
+                RuleCheck::MissingHours
+            }
+            "freshness" => {
+                unused(&[("max", self.max.is_some()), ("within", self.within.is_some())])?;
+                unused(&[("min_history_days", self.min_history_days.is_some())])?;
+                let text = self.max_age.as_deref().ok_or("\"freshness\" needs `max_age` (e.g. \"2h\")")?;
+                let age = humantime::parse_duration(text)
+                    .map_err(|e| format!("\"freshness\": `max_age` {text:?}: {e} (e.g. \"90m\", \"2h\")"))?;
+                RuleCheck::Freshness { max_age_seconds: age.as_secs() }
+            }
+            other => {
+                return Err(format!(
+                    "unknown kind {other:?}; one of quarantine_rate, volume, missing_hours, duplicates_rate, freshness"
+                ));
+            }
+        };
+        Ok(QualityRule { name: self.name.unwrap_or_else(|| check.kind().to_owned()), check })
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -310,6 +468,54 @@ mod tests {
         assert_eq!(tier.bronze_url.as_deref(), Some("s3://landing/tier"));
         assert_eq!(tier.options.envelope.created_at.as_deref(), Some("/segment/ts"));
         assert_eq!(tier.format, RecordFormat::Json);
+    }
+
+    #[test]
+    fn quality_rules_parse_with_defaults_and_clear_mistakes() {
+        let path = FsPath::new("/p/eventlake.toml");
+        let rules = parse_rules(
+            r#"
+            [[quality.rules]]
+            kind = "quarantine_rate"
+            max = 0.02
+            [[quality.rules]]
+            kind = "volume"
+            within = 0.5
+            [[quality.rules]]
+            kind = "freshness"
+            max_age = "90m"
+            name = "orders flowing"
+            [[quality.rules]]
+            kind = "missing_hours"
+            "#,
+            path,
+        )
+        .unwrap();
+        assert_eq!(
+            rules[0],
+            QualityRule { name: "quarantine_rate".into(), check: RuleCheck::QuarantineRate { max: 0.02 } }
+        );
+        assert_eq!(rules[1].check, RuleCheck::Volume { within: 0.5, min_history_days: 3 });
+        assert_eq!(
+            rules[2],
+            QualityRule { name: "orders flowing".into(), check: RuleCheck::Freshness { max_age_seconds: 5400 } }
+        );
+        assert_eq!(rules[3].check, RuleCheck::MissingHours);
+        assert!(parse_rules("[sources]\n", path).unwrap().is_empty());
+        let cases = [
+            ("kind = \"quarantine_rate\"", "needs `max`"),
+            ("kind = \"quarantine_rate\"\nmax = 2.0", "between 0 and 1"),
+            ("kind = \"volume\"\nwithin = 0.5\nmax = 0.1", "does not take `max`"),
+            ("kind = \"freshness\"\nmax_age = \"soon\"", "`max_age` \"soon\""),
+            ("kind = \"row_count\"", "unknown kind \"row_count\""),
+            ("kind = \"missing_hours\"\nmaximum = 1", "unknown field `maximum`"),
+        ];
+        for (rule, want) in cases {
+            let err = parse_rules(&format!("[[quality.rules]]\n{rule}\n"), path).unwrap_err().to_string();
+            assert!(err.contains(want) && err.contains("/p/eventlake.toml"), "{rule}: {err}");
+        }
+        let twice = "[[quality.rules]]\nkind = \"missing_hours\"\n[[quality.rules]]\nkind = \"missing_hours\"\n";
+        assert!(parse_rules(twice, path).unwrap_err().to_string().contains("quality rule 2: two rules are named"));
     }
 
     #[test]

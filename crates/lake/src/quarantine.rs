@@ -122,3 +122,95 @@ mod tests {
         assert_eq!(error_fields, ["pointer", "keyword", "message"]);
     }
 }
+
+/// A JSON pointer with its array indices as `*` (`/items/3/price` → `/items/*/price`): one kind of
+/// problem is one group, whichever item has it.
+pub fn pointer_pattern(pointer: &str) -> String {
+    pointer
+        .split('/')
+        .map(|seg| if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) { "*" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Dates and times as explanations spell them (`2026-11-20T05:01:40.25Z`, `2026-11-20 05`).
+fn date_time() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d+)?)?)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+            .ok()
+    })
+    .as_ref()
+}
+
+/// `detail` without the record's values, for reports: quoted text becomes `"…"`, dates and times
+/// and numbers `#` (schema words, keywords and types stay). The quarantine keeps the full detail.
+pub fn masked_detail(detail: &str) -> String {
+    let detail = date_time().map_or_else(|| detail.to_owned(), |re| re.replace_all(detail, "#").into_owned());
+    let chars: Vec<char> = detail.chars().collect();
+    let mut out = String::with_capacity(detail.len());
+    let word = |c: char| c.is_alphanumeric() || c == '_';
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            // To the closing quote, past escaped ones.
+            let mut j = i + 1;
+            while j < chars.len() && chars[j] != '"' {
+                j += if chars[j] == '\\' { 2 } else { 1 };
+            }
+            out.push_str("\"…\"");
+            i = j + 1;
+        } else if c.is_ascii_digit() && (i == 0 || !word(chars[i - 1])) {
+            let mut j = i;
+            while j < chars.len() && (chars[j].is_ascii_digit() || matches!(chars[j], '.' | 'e' | 'E' | '+' | '-')) {
+                j += 1;
+            }
+            // `.` ending a sentence is not part of the number.
+            while j > i + 1 && !chars[j - 1].is_ascii_digit() {
+                j -= 1;
+            }
+            if j < chars.len() && word(chars[j]) {
+                out.extend(&chars[i..j]);
+            } else {
+                out.push('#');
+            }
+            i = j;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod report_tests {
+    use super::*;
+
+    #[test]
+    fn pointers_group_array_items() {
+        assert_eq!(pointer_pattern("/items/3/price"), "/items/*/price");
+        assert_eq!(pointer_pattern(""), "");
+        assert_eq!(pointer_pattern("/a1/10"), "/a1/*");
+    }
+
+    #[test]
+    fn details_lose_their_values_but_keep_their_words() {
+        assert_eq!(
+            masked_detail(r#"expected integer, got string "jane@example.com""#),
+            r#"expected integer, got string "…""#
+        );
+        assert_eq!(masked_detail("-5 is less than the minimum 0."), "-# is less than the minimum #.");
+        assert_eq!(masked_detail(r#"field "a\"b" is not declared"#), r#"field "…" is not declared"#);
+        assert_eq!(
+            masked_detail("integer outside the 64-bit range, utf8, base64"),
+            "integer outside the #-bit range, utf8, base64"
+        );
+        assert_eq!(masked_detail("number 12.5e3 is not a multiple of 2"), "number # is not a multiple of #");
+        assert_eq!(
+            masked_detail("event time 2020-09-13T12:26:40.000000Z is outside [2026-11-13T05:00:00Z, 2026-11-20 07)"),
+            "event time # is outside [#, #)"
+        );
+    }
+}

@@ -6,11 +6,28 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A progress bar over `len` units (`hours`, `days`) on a terminal; hidden otherwise or for one unit.
 pub fn progress_bar(job: &str, len: usize, unit: &str) -> ProgressBar {
-    if len <= 1 || !std::io::stderr().is_terminal() {
+    if len <= 1 || !draws_progress() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
     let template = format!("{{spinner}} {job} [{{bar:30}}] {{pos}}/{{len}} {unit}, {{elapsed}} elapsed, eta {{eta}}");
+    bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
+    bar
+}
+
+/// Whether progress bars are drawn (stderr is a terminal).
+pub fn draws_progress() -> bool {
+    std::io::stderr().is_terminal()
+}
+
+/// A bar over the `total` rows of one unit (`export gold_order dt=…`) on a terminal; hidden otherwise.
+pub fn rows_bar(label: &str, total: u64) -> ProgressBar {
+    if !draws_progress() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    let template =
+        format!("{{spinner}} {label} [{{bar:30}}] {{human_pos}}/{{human_len}} rows, {{per_sec}}, eta {{eta}}");
     bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()));
     bar
 }

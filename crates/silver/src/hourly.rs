@@ -269,6 +269,8 @@ async fn run_locked(
             bytes: tally.bytes,
             by_event_name: tally.by_event_name.clone(),
             by_reason: tally.by_reason.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            quarantined_by_event_name: tally.quarantined_by_event_name.clone(),
+            quarantine_groups: tally.groups(),
         },
         outputs: out.outputs,
         timings: Timings {

@@ -15,7 +15,8 @@ use eventlake_contract::delimited::{CsvRows, CsvScratch};
 use eventlake_contract::records::{Position, RecordReader};
 use eventlake_contract::rows::RowsBuilder;
 use eventlake_lake::layout::{Hour, SilverPartition};
-use eventlake_lake::quarantine::{QuarantineLine, QuarantineOrigin};
+use eventlake_lake::manifest::QuarantineGroup;
+use eventlake_lake::quarantine::{QuarantineLine, QuarantineOrigin, masked_detail, pointer_pattern};
 
 use crate::error::{Error, Result};
 
@@ -63,7 +64,19 @@ pub struct Tally {
     pub bytes: u64,
     pub by_event_name: BTreeMap<String, u64>,
     pub by_reason: BTreeMap<&'static str, u64>,
+    /// Quarantined records per event name (`""`: none could be read).
+    pub quarantined_by_event_name: BTreeMap<String, u64>,
+    /// Quarantined records by kind: (reason, event name, pointer pattern, keyword).
+    pub(crate) quarantine_groups: BTreeMap<GroupKey, (u64, String)>,
 }
+
+/// (reason, event name, pointer pattern, keyword) of a quarantined record.
+pub(crate) type GroupKey = (&'static str, String, String, &'static str);
+
+/// Distinct event names and kinds a tally keeps: names come from the records, so a producer
+/// sending endless new names must not grow the counts without bound; past it they count as one.
+const MAX_KINDS: usize = 1_000;
+const OTHER_NAMES: &str = "(other names)";
 
 impl Tally {
     pub fn add(&mut self, other: &Tally) {
@@ -77,6 +90,50 @@ impl Tally {
         for (k, v) in &other.by_reason {
             *self.by_reason.entry(k).or_default() += v;
         }
+        for (k, v) in &other.quarantined_by_event_name {
+            self.count_quarantined_name(k, *v);
+        }
+        for (k, (n, example)) in &other.quarantine_groups {
+            self.count_group(k, *n, || example.clone());
+        }
+    }
+
+    fn count_quarantined_name(&mut self, name: &str, n: u64) {
+        let full = self.quarantined_by_event_name.len() >= MAX_KINDS;
+        match self.quarantined_by_event_name.get_mut(name) {
+            Some(have) => *have += n,
+            None if !full => {
+                self.quarantined_by_event_name.insert(name.to_owned(), n);
+            }
+            None => *self.quarantined_by_event_name.entry(OTHER_NAMES.to_owned()).or_default() += n,
+        }
+    }
+
+    fn count_group(&mut self, key: &GroupKey, n: u64, example: impl FnOnce() -> String) {
+        match self.quarantine_groups.get_mut(key) {
+            Some(have) => have.0 += n,
+            None => {
+                let key = if self.quarantine_groups.len() < MAX_KINDS {
+                    key.clone()
+                } else {
+                    (key.0, OTHER_NAMES.to_owned(), String::new(), "")
+                };
+                let have = self.quarantine_groups.entry(key).or_insert_with(|| (0, example()));
+                have.0 += n;
+            }
+        }
+    }
+
+    /// The groups as a manifest lists them.
+    pub fn groups(&self) -> Vec<QuarantineGroup> {
+        eventlake_lake::manifest::merge_groups(self.quarantine_groups.iter().map(|(k, (n, example))| QuarantineGroup {
+            reason: k.0.to_owned(),
+            event_name: k.1.clone(),
+            pointer: k.2.clone(),
+            keyword: k.3.to_owned(),
+            records: *n,
+            example: example.clone(),
+        }))
     }
 }
 
@@ -121,6 +178,14 @@ impl ChunkSink<'_> {
     fn rejected(&mut self, rejection: &Rejection, raw: &[u8], at: Position) {
         self.tally.quarantined += 1;
         *self.tally.by_reason.entry(rejection.reason.code()).or_default() += 1;
+        let name = rejection.event_name.as_deref().unwrap_or_default();
+        self.tally.count_quarantined_name(name, 1);
+        let (keyword, detail) = match rejection.errors.first() {
+            Some(e) => (e.keyword, e.message.as_str()),
+            None => (rejection.reason.code(), rejection.detail.as_str()),
+        };
+        let key = (rejection.reason.code(), name.to_owned(), pointer_pattern(&rejection.pointer), keyword);
+        self.tally.count_group(&key, 1, || masked_detail(detail));
         let origin = QuarantineOrigin {
             source_key: &self.source_key,
             line: at.line,

@@ -4,7 +4,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use eventlake_runtime::{ExitCode, logging::LogFormat};
 
-use crate::{daily, demo, export, hourly, models, query, setup, validate};
+use crate::{daily, demo, export, hourly, models, query, report, setup, validate};
 
 #[derive(Debug, Parser)]
 #[command(name = "eventlake", version, about = "Batch ETL from raw event streams on S3 to a queryable data lake")]
@@ -33,6 +33,8 @@ pub(crate) enum Command {
     Models(models::ModelsOpts),
     /// Load a lake table's dates into PostgreSQL or MySQL/MariaDB, idempotently.
     Export(export::ExportOpts),
+    /// Data-quality pages of a lake's dates, from its manifests (reports/dt=D/index.html).
+    Report(report::ReportOpts),
     /// Athena tables from the schemas: print the DDL, plan a change, or execute it.
     Setup(setup::SetupArgs),
     /// SQL over the lake without AWS: the tables Athena has, in a local engine.
@@ -73,6 +75,7 @@ pub(crate) fn run(opts: Opts) -> ExitCode {
         Command::Daily(args) => daily::run(args),
         Command::Models(args) => models::run(args),
         Command::Export(args) => export::run(args),
+        Command::Report(args) => report::run(args),
         Command::Query(args) => query::run(args),
         Command::Setup(args) => setup::run(args),
         Command::Demo(args) => demo::run(args),

@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use clap::{ArgGroup, Args};
 use eventlake_gold::{DailyConfig, DailyOutcome, SUMMARY_COLUMNS, SessionOptions, run_day, silver_inputs, stale_days};
 use eventlake_lake::Lake;
+use eventlake_lake::project::load_rules;
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
 use eventlake_runtime::range::{RangeJob, run_range};
@@ -12,6 +13,7 @@ use eventlake_runtime::summary::Table;
 
 use crate::bronze::BronzeOpts;
 use crate::dates::named_dates;
+use crate::report::{ReportTarget, write_reports};
 use crate::sources::{Source, SourceOpts};
 
 #[derive(Debug, Args)]
@@ -91,6 +93,14 @@ pub(crate) struct DailyOpts {
     /// Do not print the CloudWatch Embedded Metric Format line per day on stdout.
     #[arg(long, env = "EVENTLAKE_NO_METRICS")]
     no_metrics: bool,
+
+    /// Exit 3 when a quality rule of the project file (`[[quality.rules]]`) fails for a day.
+    #[arg(long, env = "EVENTLAKE_FAIL_ON_RULE")]
+    fail_on_rule: bool,
+
+    /// After each day, write its data-quality page (reports/dt=D/index.html) and the index.
+    #[arg(long, env = "EVENTLAKE_REPORT")]
+    report: bool,
 }
 
 /// A validated daily command.
@@ -101,6 +111,8 @@ pub(crate) struct Daily {
     pub(crate) parallel: usize,
     pub(crate) dry_run: bool,
     pub(crate) metrics: bool,
+    pub(crate) fail_on_rule: bool,
+    pub(crate) report: bool,
 }
 
 impl Daily {
@@ -143,12 +155,18 @@ impl DailyOpts {
             let days = self.days(&source.lake).await?;
             sources.push((source, days));
         }
+        let rules = match &self.sources.config {
+            Some(path) => load_rules(path)?,
+            None => Vec::new(),
+        };
         Ok(Daily {
-            config: self.config(),
+            config: DailyConfig { rules, ..self.config() },
             sources,
             parallel: self.parallel,
             dry_run: self.dry_run,
             metrics: !self.no_metrics,
+            fail_on_rule: self.fail_on_rule,
+            report: self.report,
         })
     }
 }
@@ -223,7 +241,31 @@ pub(crate) async fn run_days(d: &Daily) -> (ExitCode, Vec<DailyOutcome>) {
         })
         .await;
         code = code.worst(c);
-        outcomes.extend(finished.into_iter().filter_map(|f| f.result.ok()));
+        let built: Vec<DailyOutcome> = finished.into_iter().filter_map(|f| f.result.ok()).collect();
+        for o in built.iter().filter(|o| o.rules_failed() > 0) {
+            let failed: Vec<&str> = o.manifest.rules.iter().filter(|r| !r.passed).map(|r| r.rule.as_str()).collect();
+            let exit = if d.fail_on_rule { " (exit 3: --fail-on-rule)" } else { "" };
+            eprintln!("warning: {}: quality rule(s) failed: {}{exit}", o.date, failed.join(", "));
+            if d.fail_on_rule {
+                code = code.worst(ExitCode::QualityThreshold);
+            }
+        }
+        if d.report && !built.is_empty() {
+            let target = ReportTarget { name: source.name.clone(), lake: source.lake.clone() };
+            let dates: Vec<NaiveDate> = built.iter().map(|o| o.date).collect();
+            match write_reports(&target, &dates, None).await {
+                Ok(written) => {
+                    for w in written {
+                        tracing::info!(date = %w.facts.date, page = %w.key, "report written");
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {}: report: {e:#}", source.label());
+                    code = code.worst(ExitCode::Failure);
+                }
+            }
+        }
+        outcomes.extend(built);
     }
     (code, outcomes)
 }

@@ -17,7 +17,8 @@ use eventlake_gold::models::ModelConfig;
 use eventlake_gold::{DailyConfig, SessionOptions};
 use eventlake_lake::Lake;
 use eventlake_lake::bronze::BronzeListing;
-use eventlake_lake::layout::{Hour, ManifestKey, QuarantineFile};
+use eventlake_lake::layout::{Hour, ManifestKey, QuarantineFile, ReportKey};
+use eventlake_lake::project::load_rules;
 use eventlake_runtime::ExitCode;
 use eventlake_silver::HourlyConfig;
 use flate2::Compression;
@@ -132,12 +133,22 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
         }
         // The daily job over the sample day (the sample has only two arrival hours).
         let Some(hour) = first_hour else { return ExitCode::Failure };
+        let rules = match load_rules(&project) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::Failure;
+            }
+        };
+        // Rules are checked and each day's quality page is written beside its gold.
         let daily = Daily {
             sources: sources.iter().map(|s| (s.clone(), vec![hour.date()])).collect(),
-            config: DailyConfig { allow_incomplete: true, ..DailyConfig::default() },
+            config: DailyConfig { allow_incomplete: true, rules, ..DailyConfig::default() },
             parallel: 1,
             dry_run: false,
             metrics: false,
+            fail_on_rule: false,
+            report: true,
         };
         let (code, days) = run_days(&daily).await;
         if code != ExitCode::Success {
@@ -191,6 +202,8 @@ pub(crate) fn run(args: DemoArgs) -> ExitCode {
             }
         }
         let local = |key: object_store::path::Path| lake_dir.join(key.as_ref()).display().to_string();
+        println!();
+        println!("Data-quality page of {}: {}", hour.date(), local(ReportKey::Day(hour.date()).path()));
         println!();
         println!("Try:");
         println!("  head -n 3 {}/*.jsonl", local(QuarantineFile::dir(hour)));

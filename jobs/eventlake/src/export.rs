@@ -1,21 +1,20 @@
 //! `eventlake export`: a lake table's dates into PostgreSQL or MySQL/MariaDB.
 
-use std::time::Instant;
-
 use anyhow::{Context, bail};
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::Args;
-use eventlake_export::{ExportPlan, Target, export_partition, plan_statements};
+use eventlake_contract::ColumnType;
+use eventlake_export::{ExportJob, ExportPlan, SUMMARY_COLUMNS, Slice, Target, plan_statements};
 use eventlake_gold::query::lake_session_of;
-use eventlake_gold::{LakeSession, SessionOptions, quote};
+use eventlake_gold::{LakeSession, SessionOptions};
 use eventlake_lake::Lake;
 use eventlake_lake::catalog::CatalogTable;
-use eventlake_lake::layout::{DATE_KEY, ManifestKey};
-use eventlake_lake::manifest::{Timings, write_manifest};
+use eventlake_lake::layout::{DATE_KEY, HOUR_KEY, Hour};
 use eventlake_runtime::ExitCode;
+use eventlake_runtime::range::{RangeJob, run_range};
 use eventlake_runtime::size::parse_size;
-use eventlake_runtime::summary::Table;
-use serde::Serialize;
+use eventlake_runtime::summary::{draws_progress, rows_bar as rows_bar_of};
+use indicatif::ProgressBar;
 
 use crate::dates::named_dates;
 use crate::models::{self, ModelsDir};
@@ -35,14 +34,14 @@ pub(crate) struct ExportOpts {
     models: ModelsDir,
 
     /// The database: postgresql://user@host:port/db or mysql://user@host:port/db; the password in
-    /// the URL or in PGPASSWORD / MYSQL_PWD (never printed).
+    /// the URL, in EVENTLAKE_EXPORT_PASSWORD or in PGPASSWORD / MYSQL_PWD (never printed).
     #[arg(long = "to", env = "EVENTLAKE_EXPORT_TO")]
     to: String,
 
-    /// The lake table (as Athena and `eventlake query` name it): gold_<type>, an entity table, an
-    /// aggregate, a model.
-    #[arg(long, env = "EVENTLAKE_EXPORT_TABLE")]
-    table: String,
+    /// The lake tables (as Athena and `eventlake query` name them), comma-separated: gold_<type>,
+    /// an entity table, an aggregate, a model, silver_<type> or quarantine (by hour).
+    #[arg(long = "table", env = "EVENTLAKE_EXPORT_TABLE", value_delimiter = ',', required = true)]
+    tables: Vec<String>,
 
     /// The table's name in the database (default: the lake table's).
     #[arg(long, env = "EVENTLAKE_EXPORT_TARGET_TABLE")]
@@ -64,6 +63,11 @@ pub(crate) struct ExportOpts {
     #[arg(long, env = "EVENTLAKE_UNTIL_DATE", requires = "from")]
     until: Option<NaiveDate>,
 
+    /// An hour of a table partitioned by date and hour (silver, quarantine), e.g. 2026-11-20T05;
+    /// repeat or comma-separate for several.
+    #[arg(long, env = "EVENTLAKE_EXPORT_HOUR", value_delimiter = ',')]
+    hour: Vec<Hour>,
+
     /// The day before the scheduled time (`--scheduled-time`, else now).
     #[arg(long, env = "EVENTLAKE_PREVIOUS_DAY")]
     previous_day: bool,
@@ -80,32 +84,41 @@ pub(crate) struct ExportOpts {
     #[arg(long, hide = true)]
     crash_after_rows: Option<u64>,
 
+    /// Do not print CloudWatch EMF metrics lines on stdout.
+    #[arg(long, env = "EVENTLAKE_NO_METRICS")]
+    no_metrics: bool,
+
     /// Memory the engine may use before spilling to disk (e.g. 1GiB).
     #[arg(long, env = "EVENTLAKE_MEMORY_LIMIT", value_parser = parse_size)]
     memory_limit: Option<usize>,
-}
-
-/// The lake's record of one load.
-#[derive(Debug, Serialize)]
-struct ExportManifest {
-    run_id: String,
-    version: String,
-    /// The target without its password.
-    target: String,
-    table: String,
-    target_table: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    date: Option<String>,
-    rows: u64,
-    replaced: u64,
-    added_columns: Vec<String>,
-    timings: Timings,
 }
 
 impl ExportOpts {
     fn dates(&self) -> anyhow::Result<Vec<NaiveDate>> {
         let dates = named_dates(self.date, (self.from, self.until), "--until", self.previous_day, self.scheduled_time)?;
         Ok(dates.into_iter().collect())
+    }
+
+    /// The slices of `table` the flags name: its dates, or its hours for a table by date and hour.
+    fn slices(&self, table: &CatalogTable) -> anyhow::Result<Vec<Slice>> {
+        let partitions: Vec<&str> = table.partitions.iter().map(|p| p.name).collect();
+        let dates = self.dates()?;
+        let hours: Vec<Slice> = self.hour.iter().map(|h| Slice::Hour(h.date(), h.hour_of_day())).collect();
+        let name = &table.name;
+        match partitions.as_slice() {
+            // The whole table each time, whatever dates a schedule passes.
+            [] => Ok(vec![Slice::Whole]),
+            [DATE_KEY] if !hours.is_empty() => bail!("{name} is partitioned by date only: give --date, not --hour"),
+            [DATE_KEY] | [DATE_KEY, HOUR_KEY] if dates.is_empty() && hours.is_empty() => {
+                bail!("{name} is loaded date by date: give --date, --from/--until, --previous-day or --hour")
+            }
+            [DATE_KEY] | [DATE_KEY, HOUR_KEY] => Ok(dates.into_iter().map(Slice::Date).chain(hours).collect()),
+            other => bail!(
+                "{name} is partitioned by {}: export loads tables by date or by date and hour \
+                 (gold, entity tables, aggregates, models, silver, quarantine)",
+                other.join(", ")
+            ),
+        }
     }
 }
 
@@ -129,64 +142,66 @@ fn default_key(table: &CatalogTable, sources: &[Source], model_key: Option<&str>
     }
 }
 
+/// The partition columns as the target stores them: `dt` a date, `hour` a number.
+fn partition_columns(table: &CatalogTable) -> Vec<(String, ColumnType)> {
+    let ty = |name: &str| if name == HOUR_KEY { ColumnType::Int64 } else { ColumnType::Date };
+    table.partitions.iter().map(|p| (p.name.to_owned(), ty(p.name))).collect()
+}
+
+/// What one table's export needs, resolved before anything loads.
+struct Resolved {
+    table: CatalogTable,
+    plan: ExportPlan,
+    slices: Vec<Slice>,
+}
+
 pub(crate) fn run(opts: ExportOpts) -> ExitCode {
     eventlake_runtime::block_on(async {
         let setup = async {
             let target: Target = opts.to.parse()?;
+            // The deployment's secret, else the client's own variable (when the URL has none).
+            let password =
+                target.password_variables().iter().find_map(|v| std::env::var(v).ok().filter(|p| !p.is_empty()));
+            let target = target.with_password(password);
+            if opts.tables.len() > 1 && opts.target_table.is_some() {
+                bail!("--target-table names one table's target: give one --table with it");
+            }
             let lake = Lake::open(&opts.lake)?;
             let sources = opts.sources.load(&lake, None)?;
             let tables = catalog_of(&sources)?;
             let options = SessionOptions { memory_limit: opts.memory_limit, ..SessionOptions::default() };
-            let (session, table, model_key): (LakeSession, CatalogTable, Option<String>) =
+            // Models' tables (and their unique keys) come from their plans.
+            let (session, models): (LakeSession, Vec<(CatalogTable, Option<String>)>) =
                 match opts.models.resolve(opts.sources.config.as_deref()) {
                     Some(dir) => {
                         let ms = models::plan(&lake, tables.clone(), &dir, options).await?;
-                        let found = ms.planned.iter().find(|p| p.table.name == opts.table);
-                        let key = found.and_then(|p| p.model.unique_key.clone());
-                        let table = found
-                            .map(|p| p.table.clone())
-                            .or_else(|| tables.iter().find(|t| t.name == opts.table).cloned());
-                        (ms.session, table.with_context(|| unknown(&opts.table, &tables))?, key)
+                        let planned =
+                            ms.planned.iter().map(|p| (p.table.clone(), p.model.unique_key.clone())).collect();
+                        (ms.session, planned)
                     }
-                    None => {
-                        let table = tables
-                            .iter()
-                            .find(|t| t.name == opts.table)
-                            .cloned()
-                            .with_context(|| unknown(&opts.table, &tables))?;
-                        (lake_session_of(&lake, &tables, options).await?, table, None)
-                    }
+                    None => (lake_session_of(&lake, &tables, options).await?, Vec::new()),
                 };
-            let dated = match table.partitions.iter().map(|p| p.name).collect::<Vec<_>>().as_slice() {
-                [] => false,
-                [DATE_KEY] => true,
-                other => bail!(
-                    "{} is partitioned by {}: export loads tables by date (gold, entity tables, aggregates, models)",
-                    table.name,
-                    other.join(", ")
-                ),
-            };
-            let dates = opts.dates()?;
-            if dated && dates.is_empty() {
-                bail!("{} is loaded date by date: give --date, --from/--until or --previous-day", table.name);
+            let mut resolved = Vec::new();
+            for name in &opts.tables {
+                let (table, model_key) = models
+                    .iter()
+                    .find(|(t, _)| &t.name == name)
+                    .cloned()
+                    .or_else(|| tables.iter().find(|t| &t.name == name).map(|t| (t.clone(), None)))
+                    .with_context(|| unknown(name, &tables, &models))?;
+                let slices = opts.slices(&table)?;
+                let plan = ExportPlan {
+                    table: opts.target_table.clone().unwrap_or_else(|| table.name.clone()),
+                    columns: table.columns.clone(),
+                    partition: partition_columns(&table),
+                    key: opts.key.clone().unwrap_or_else(|| default_key(&table, &sources, model_key.as_deref())),
+                    crash_after_rows: opts.crash_after_rows,
+                };
+                resolved.push(Resolved { table, plan, slices });
             }
-            let plan = ExportPlan {
-                table: opts.target_table.clone().unwrap_or_else(|| table.name.clone()),
-                columns: table.columns.clone(),
-                partition: dated.then(|| DATE_KEY.to_owned()),
-                key: opts.key.clone().unwrap_or_else(|| default_key(&table, &sources, model_key.as_deref())),
-                crash_after_rows: opts.crash_after_rows,
-            };
-            anyhow::Ok((
-                target,
-                lake,
-                session,
-                table,
-                plan,
-                if dated { dates.into_iter().map(Some).collect() } else { vec![None] },
-            ))
+            anyhow::Ok((target, lake, session, resolved))
         };
-        let (target, lake, session, table, plan, units) = match setup.await {
+        let (target, lake, session, resolved) = match setup.await {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("error: {e:#}");
@@ -194,83 +209,49 @@ pub(crate) fn run(opts: ExportOpts) -> ExitCode {
             }
         };
         if opts.plan {
-            for statement in plan_statements(target.dialect, &plan) {
-                println!("{statement};\n");
+            for r in &resolved {
+                for statement in plan_statements(target.dialect, &r.plan) {
+                    println!("{statement};\n");
+                }
+                let slices: Vec<String> = r.slices.iter().map(ToString::to_string).collect();
+                println!("-- {} into {target}: {} {}\n", r.table.name, r.plan.table, slices.join(", "));
             }
-            let dates: Vec<String> = units.iter().flatten().map(ToString::to_string).collect();
-            println!(
-                "-- into {target}: {} {}",
-                plan.table,
-                if dates.is_empty() { "(whole table)".into() } else { dates.join(", ") }
-            );
             return ExitCode::Success;
         }
-        let mut summary = Table::new(&["table", "date", "rows", "replaced", "seconds"]);
+        let range = RangeJob {
+            job: "export",
+            unit: "slice",
+            columns: SUMMARY_COLUMNS.to_vec(),
+            parallel: 1,
+            metrics: !opts.no_metrics,
+            busy: "another export is loading this slice",
+        };
         let mut code = ExitCode::Success;
-        for date in units {
-            let clock = Instant::now();
-            let started_at = Utc::now();
-            let run_id = uuid::Uuid::new_v4().to_string();
-            let day = date.map(|d| d.to_string()).unwrap_or_default();
-            let loaded = async {
-                let mut cols: Vec<String> = table.columns.iter().map(|c| quote(&c.name)).collect();
-                let sql = match date {
-                    Some(d) => {
-                        cols.push(quote(DATE_KEY));
-                        format!(
-                            "SELECT {} FROM {} WHERE {} = '{d}'",
-                            cols.join(", "),
-                            quote(&table.name),
-                            quote(DATE_KEY)
-                        )
-                    }
-                    None => format!("SELECT {} FROM {}", cols.join(", "), quote(&table.name)),
-                };
-                let stream = session.ctx.sql(&sql).await?.execute_stream().await?;
-                let result = export_partition(&target, &plan, date, stream).await?;
-                let manifest = ExportManifest {
-                    run_id,
-                    version: env!("CARGO_PKG_VERSION").into(),
-                    target: target.to_string(),
-                    table: table.name.clone(),
-                    target_table: plan.table.clone(),
-                    date: date.map(|d| d.to_string()),
-                    rows: result.rows,
-                    replaced: result.replaced,
-                    added_columns: result.added_columns.clone(),
-                    timings: Timings {
-                        started_at: started_at.to_rfc3339(),
-                        finished_at: Utc::now().to_rfc3339(),
-                        seconds: clock.elapsed().as_secs_f64(),
-                    },
-                };
-                let key = ManifestKey::Export { target: target.key(), table: table.name.clone(), date };
-                write_manifest(&lake, &key, &manifest).await?;
-                anyhow::Ok(result)
-            };
-            match loaded.await {
-                Ok(r) => {
-                    tracing::info!(table = %table.name, date = %day, rows = r.rows, replaced = r.replaced, "export finished");
-                    summary.row(vec![
-                        table.name.clone(),
-                        day,
-                        r.rows.to_string(),
-                        r.replaced.to_string(),
-                        format!("{:.2}", clock.elapsed().as_secs_f64()),
-                    ]);
-                }
-                Err(e) => {
-                    eprintln!("error: {} {day}: {e:#}", table.name);
-                    code = code.worst(ExitCode::Failure);
-                }
+        for r in &resolved {
+            if resolved.len() > 1 {
+                eprintln!("{} → {}:", r.table.name, r.plan.table);
             }
+            let job = ExportJob { lake: &lake, session: &session, table: &r.table, plan: &r.plan, target: &target };
+            let job = &job;
+            // Rows within a slice on a terminal, when there is one slice (a range shows slices).
+            let rows_bar = r.slices.len() == 1 && draws_progress();
+            let (c, _) = run_range(&range, &r.slices, |slice, run_id| async move {
+                let bar = match rows_bar {
+                    true => rows_bar_of(&format!("export {} {slice}", r.table.name), job.lake_rows(slice).await?),
+                    false => ProgressBar::hidden(),
+                };
+                let loaded = job.run(slice, &run_id, &|rows| bar.set_position(rows)).await;
+                bar.finish_and_clear();
+                loaded
+            })
+            .await;
+            code = code.worst(c);
         }
-        eprintln!("{}", summary.render());
         code
     })
 }
 
-fn unknown(name: &str, tables: &[CatalogTable]) -> String {
-    let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
+fn unknown(name: &str, tables: &[CatalogTable], models: &[(CatalogTable, Option<String>)]) -> String {
+    let names: Vec<&str> = tables.iter().chain(models.iter().map(|(t, _)| t)).map(|t| t.name.as_str()).collect();
     format!("no table {name:?} in the lake; tables: {}", names.join(", "))
 }

@@ -9,6 +9,7 @@ mod export;
 mod hourly;
 mod models;
 mod query;
+mod report;
 mod schemas;
 mod setup;
 mod sources;

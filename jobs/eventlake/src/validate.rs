@@ -17,7 +17,7 @@ use eventlake_contract::records::{Record, RecordFormat, RecordReader, decompress
 use eventlake_contract::rows::RowsBuilder;
 use eventlake_contract::{Reason, Rejection, Schema, ValidationError};
 use eventlake_lake::layout::{Hour, event_window, firehose_hour_of};
-use eventlake_lake::project::load_project;
+use eventlake_lake::project::{load_project, load_rules};
 use eventlake_runtime::ExitCode;
 use eventlake_runtime::duration::HumanDuration;
 use eventlake_silver::HourlyConfig;
@@ -26,7 +26,7 @@ use serde_json::json;
 use crate::schemas::{ContractOpts, load_registry};
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).args(["schemas", "schema", "config"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["schemas", "schema", "config"])))]
 pub(crate) struct ValidateArgs {
     /// Registry folder: every event is checked against the schema of its event name.
     #[arg(long, env = "EVENTLAKE_SCHEMAS")]
@@ -37,8 +37,9 @@ pub(crate) struct ValidateArgs {
     schema: Option<PathBuf>,
 
     /// Project file (`eventlake.toml`): check the files as bronze of `--source`, with its
-    /// schemas, envelope and format (CSV included).
-    #[arg(long, env = "EVENTLAKE_CONFIG", requires = "source_name")]
+    /// schemas, envelope and format (CSV included). The file itself (sources, quality rules) is
+    /// checked whenever it is given.
+    #[arg(long, env = "EVENTLAKE_CONFIG")]
     config: Option<PathBuf>,
 
     /// The project's source the files belong to.
@@ -146,6 +147,11 @@ pub(crate) fn run(args: ValidateArgs) -> ExitCode {
 
 fn load(args: &ValidateArgs) -> Result<Checker, String> {
     let compile = args.contract.compile_options();
+    // A project file is checked whole (its sources and quality rules) whichever source is validated.
+    if let Some(config) = &args.config {
+        load_project(config).map_err(|e| e.to_string())?;
+        load_rules(config).map_err(|e| e.to_string())?;
+    }
     if let (Some(config), Some(name)) = (&args.config, &args.source) {
         let specs = load_project(config).map_err(|e| e.to_string())?;
         let spec = specs
@@ -163,6 +169,9 @@ fn load(args: &ValidateArgs) -> Result<Checker, String> {
         let options = args.contract.registry_options().map_err(|e| format!("{e:#}"))?;
         let registry = load_registry(dir, &options).map_err(|e| format!("{e:#}"))?;
         return Ok(Checker::Registry(Box::new(Acceptor::new(Arc::new(registry)))));
+    }
+    if args.config.is_some() && args.schema.is_none() {
+        return Err("--config needs --source (the project's source the files belong to), or --schemas".into());
     }
     let path = args.schema.as_deref().ok_or("one of --schemas or --schema is required")?;
     let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;

@@ -52,6 +52,7 @@ module "eventlake" {
   schedules_enabled  = var.schedules_enabled
   run_setup_on_apply = var.run_setup_on_apply
   alarm_emails       = var.alarm_emails
+  export             = var.export
   access_log_bucket  = var.access_log_bucket
 
   # More headroom than the schedule files give: production hours are the largest.

@@ -4,6 +4,7 @@
 #   - no successful hourly run for `stale_after_hours` hours (EMF metric `records`, missing = breaching),
 #     which also catches runs that never start;
 #   - the hourly quarantine rate is above a threshold (EMF metric `quarantine_rate`);
+#   - a data-quality rule failed for a day (EMF metric `rules_failed` of the daily job);
 #   - hourly runs had to reprocess hours whose bronze landed late (EMF `inputs_changed_after_commit`);
 #   - no committed daily run for 36 hours (EMF `gold_rows`, missing = breaching);
 #   - scheduler invocations landed in the dead-letter queue.
@@ -141,6 +142,27 @@ resource "aws_cloudwatch_metric_alarm" "quarantine_rate" {
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = var.quarantine_rate_threshold
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+}
+
+# --- quality rules -------------------------------------------------------------------------
+
+# The daily job evaluates the project's `[[quality.rules]]` for every day it builds and emits how
+# many failed (`rules_failed`, with the names in `failed_rules`); the day's page under reports/
+# shows which and why.
+resource "aws_cloudwatch_metric_alarm" "quality_rules" {
+  alarm_name          = "${var.name}-quality-rules"
+  alarm_description   = "A data-quality rule failed for a day. Open lake/reports/dt=<date>/index.html (or run eventlake report) for the rule, the observation and the failing event names."
+  namespace           = var.metric_namespace
+  metric_name         = "rules_failed"
+  dimensions          = { job = "daily" }
+  statistic           = "Maximum"
+  period              = 86400
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
   treat_missing_data  = "notBreaching"
   alarm_actions       = [aws_sns_topic.alarms.arn]
   ok_actions          = [aws_sns_topic.alarms.arn]

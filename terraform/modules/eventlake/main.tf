@@ -97,6 +97,7 @@ module "jobs" {
   schedules_enabled  = var.schedules_enabled
   run_setup_on_apply = var.run_setup_on_apply
   extra_environment  = var.extra_environment
+  export             = var.export
 }
 
 module "alarms" {

@@ -120,3 +120,21 @@ variable "bronze_glacier_ir_days" {
   type        = number
   default     = 90
 }
+
+variable "export" {
+  description = <<-EOT
+    The export schedule (schedules/export.json): `to` is the database URL without its password
+    (postgresql://user@host:5432/db or mysql://user@host:3306/db), `tables` the lake tables it loads
+    each day, `password_secret_arn` the Secrets Manager secret holding the password (given to the task
+    as EVENTLAKE_EXPORT_PASSWORD, never in the environment or the state), and `port` and `cidr_blocks`
+    where the tasks may connect. Null (the default) leaves the export schedule out.
+  EOT
+  type = object({
+    to                  = string
+    tables              = list(string)
+    password_secret_arn = string
+    port                = number
+    cidr_blocks         = list(string)
+  })
+  default = null
+}

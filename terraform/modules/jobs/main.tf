@@ -30,9 +30,11 @@ locals {
 
   # The schedule files are the single source of the jobs' commands and timing (a test runs each
   # command through the binary's argument parser). The file name is the job name.
+  # The export schedule needs a database: it is deployed only where `export` names one.
   schedules = {
     for f in fileset(var.schedules_dir, "*.json") :
     trimsuffix(f, ".json") => jsondecode(file("${var.schedules_dir}/${f}"))
+    if f != "export.json" || var.export != null
   }
 
   # `setup` runs on deploy, not on a schedule, so it has a task definition and no schedule.
@@ -56,8 +58,21 @@ locals {
   # Per task: the query engine's memory pool is 3/4 of the task's memory (MiB), leaving the rest to
   # the process, the writers and the allocator; past it the daily job spills to /scratch instead of
   # being killed.
+  # The export job also gets its database and tables (the password comes from `secrets`).
+  export_environment = var.export == null ? {} : {
+    EVENTLAKE_EXPORT_TO    = var.export.to
+    EVENTLAKE_EXPORT_TABLE = join(",", var.export.tables)
+  }
   task_environment = {
-    for job, t in local.tasks : job => { EVENTLAKE_MEMORY_LIMIT = "${floor(t.memory * 3 / 4)}MiB" }
+    for job, t in local.tasks : job => merge(
+      { EVENTLAKE_MEMORY_LIMIT = "${floor(t.memory * 3 / 4)}MiB" },
+      job == "export" ? local.export_environment : {},
+    )
+  }
+  task_secrets = {
+    for job, t in local.tasks : job => job == "export" && var.export != null ? [
+      { name = "EVENTLAKE_EXPORT_PASSWORD", valueFrom = var.export.password_secret_arn }
+    ] : []
   }
 
   # Every flag of the binary also reads an environment variable; these are the ones every job needs.
@@ -66,6 +81,7 @@ locals {
       EVENTLAKE_LAKE             = var.lake_uri
       EVENTLAKE_SCHEMAS          = "/app/schemas"
       EVENTLAKE_MODELS           = "/app/models"
+      EVENTLAKE_CONFIG           = "/app/eventlake.toml"
       EVENTLAKE_LOG_FORMAT       = "json"
       RUST_LOG                   = "info"
       EVENTLAKE_ATHENA_WORKGROUP = var.athena_workgroup_name
@@ -131,6 +147,18 @@ resource "aws_vpc_security_group_egress_rule" "https_anywhere" {
   from_port         = 443
   to_port           = 443
   cidr_ipv4         = "0.0.0.0/0"
+}
+
+# The export job connects to its database (PostgreSQL or MySQL) on the port and networks it names.
+resource "aws_vpc_security_group_egress_rule" "to_export_database" {
+  for_each = var.export == null ? toset([]) : toset(var.export.cidr_blocks)
+
+  security_group_id = aws_security_group.tasks.id
+  description       = "The export job's database"
+  ip_protocol       = "tcp"
+  from_port         = var.export.port
+  to_port           = var.export.port
+  cidr_ipv4         = each.value
 }
 
 # --- VPC endpoints (optional): every API the tasks call, and egress to them only ----------------
@@ -283,6 +311,16 @@ data "aws_iam_policy_document" "execution" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.jobs.arn}:log-stream:*"]
   }
+
+  # ECS reads the export database's password into the export task's environment at start.
+  dynamic "statement" {
+    for_each = var.export == null ? [] : [var.export.password_secret_arn]
+    content {
+      sid       = "ReadTheExportPassword"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "execution" {
@@ -330,6 +368,7 @@ resource "aws_ecs_task_definition" "job" {
       essential              = true
       command                = each.value.command
       environment            = [for k, v in merge(local.environment, local.task_environment[each.key]) : { name = k, value = v }]
+      secrets                = local.task_secrets[each.key]
       readonlyRootFilesystem = true
       privileged             = false
       mountPoints            = [{ sourceVolume = "scratch", containerPath = "/scratch", readOnly = false }]

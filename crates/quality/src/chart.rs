@@ -27,6 +27,16 @@ pub(crate) struct Series<'a> {
     pub values: Vec<u64>,
 }
 
+/// The opening of a chart: its name (for readers and tests), size and accessible title.
+fn svg_open(name: &str, title: &str, width: f64, height: f64) -> String {
+    format!(
+        "<svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{1}\">\
+         <title>{1}</title>",
+        esc(name),
+        esc(title),
+    )
+}
+
 /// A rounded-up axis maximum: 1, 2 or 5 times a power of ten.
 fn nice_max(max: u64) -> u64 {
     let mut step = 1u64;
@@ -57,13 +67,7 @@ pub(crate) fn columns(name: &str, title: &str, labels: &[String], series: &[Seri
     let max = nice_max(totals.iter().copied().max().unwrap_or(0));
     let plot_h = height - bottom - top;
     let slot = (width - left) / n as f64;
-    let mut svg = format!(
-        "<svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">\
-         <title>{}</title>",
-        esc(name),
-        esc(title),
-        esc(title)
-    );
+    let mut svg = svg_open(name, title, width, height);
     let _ = write!(
         svg,
         "<line class=\"axis\" x1=\"{left}\" y1=\"{y0}\" x2=\"{width}\" y2=\"{y0}\"/>\
@@ -111,13 +115,7 @@ pub(crate) fn rows(name: &str, title: &str, rows: &[(String, u64)], class: &str)
     let height = row_h * rows.len().max(1) as f64 + 4.0;
     let max = rows.iter().map(|r| r.1).max().unwrap_or(0).max(1);
     let plot_w = width - label_w - 90.0;
-    let mut svg = format!(
-        "<svg class=\"chart\" data-chart=\"{}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"{}\">\
-         <title>{}</title>",
-        esc(name),
-        esc(title),
-        esc(title)
-    );
+    let mut svg = svg_open(name, title, width, height);
     for (i, (label, v)) in rows.iter().enumerate() {
         let y = 2.0 + row_h * i as f64;
         let w = plot_w * *v as f64 / max as f64;

@@ -131,6 +131,64 @@ fn hourly_usage_errors_exit_2_and_write_nothing() {
     assert_eq!(written, Vec::<String>::new(), "usage errors wrote to the lake");
 }
 
+/// Arguments, environment changes (`None` removes), and what the error line names.
+type ConfigCase<'a> = (Vec<&'a str>, Vec<(&'a str, Option<&'a str>)>, &'a str);
+
+/// Each misconfiguration fails before any work with exit 2 and one error line naming the cause
+/// and the fix (the S3 ones need the local S3 server).
+#[test]
+fn misconfigurations_exit_2_with_the_cause_and_the_fix() {
+    let dir = tempfile::Builder::new().prefix("eventlake-e2e-config-").tempdir().unwrap();
+    let schemas = fixtures_dir().join("schemas").display().to_string();
+    let empty = dir.path().join("empty-schemas");
+    std::fs::create_dir_all(&empty).unwrap();
+    let file = dir.path().join("not-a-folder");
+    std::fs::write(&file, b"x").unwrap();
+    let (empty, file, lake) =
+        (empty.display().to_string(), file.display().to_string(), dir.path().join("lake").display().to_string());
+    let mut cases: Vec<ConfigCase> = vec![
+        (vec!["--lake", &lake, "--schemas", &empty], vec![], "no schema files"),
+        (vec!["--lake", &file, "--schemas", &schemas], vec![], "not a folder"),
+        (vec!["--lake", "http://example.com/lake", "--schemas", &schemas], vec![], "s3://bucket/prefix"),
+    ];
+    let s3 = std::env::var_os("EVENTLAKE_TEST_S3").is_some();
+    if s3 {
+        let no_credentials = vec![
+            ("AWS_ACCESS_KEY_ID", None),
+            ("AWS_SECRET_ACCESS_KEY", None),
+            // Nothing answers here, as nothing answers off EC2.
+            ("AWS_METADATA_ENDPOINT", Some("http://127.0.0.1:9")),
+        ];
+        cases.push((
+            vec!["--lake", "s3://eventlake-e2e-any/lake", "--schemas", &schemas],
+            no_credentials,
+            "no AWS credentials found",
+        ));
+        cases.push((
+            vec!["--lake", "s3://eventlake-e2e-no-such-bucket/lake", "--schemas", &schemas],
+            vec![],
+            "does not exist",
+        ));
+    }
+    for (args, env, cause) in cases {
+        let mut cmd = eventlake();
+        cmd.arg("hourly").args(&args).args(["--hour", "2026-11-20T05"]);
+        for (name, value) in env {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+        let clock = std::time::Instant::now();
+        let out = run(cmd);
+        out.assert_exit(2);
+        let errors: Vec<&str> = out.stderr.lines().filter(|l| l.starts_with("error:")).collect();
+        assert_eq!(errors.len(), 1, "one error line\n{out}");
+        assert!(errors[0].contains(cause), "names the cause ({cause})\n{out}");
+        assert!(clock.elapsed() < std::time::Duration::from_secs(30), "fails fast\n{out}");
+    }
+}
+
 #[test]
 fn demo_builds_a_sample_lake() {
     let dir = tempfile::Builder::new().prefix("eventlake-e2e-demo-").tempdir().unwrap();

@@ -395,6 +395,40 @@ fn execute_applies_plans_through_athena_and_records_them() {
     assert!(again.stderr.contains("is up to date"), "{again}");
 }
 
+/// Setup through a proxy failing 15% of the S3 and Athena requests (500, 503, resets, cut-off
+/// bodies): it succeeds or exits 1; once it succeeded, the catalog it recorded is complete and a
+/// rerun without faults has nothing to do.
+#[test]
+fn execute_survives_faults() {
+    let Some(lake) = TestLake::create(Backend::S3, "setup-faults") else { return };
+    let moto = Moto::from_env();
+    let workgroup = format!("e2e-faults-{}", unique());
+    moto.athena("CreateWorkGroup", json!({"Name": workgroup}));
+    let bucket = lake.url().strip_prefix("s3://").unwrap().split('/').next().unwrap().to_owned();
+    let output = format!("s3://{bucket}/athena-results/");
+    let database = "faults_db";
+    let args = ["--database", database, "--workgroup", &workgroup, "--output-location", &output, "--execute"];
+    let proxy = crate::faults::FaultProxy::start(0.15, 31);
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        assert!(attempts <= 8, "setup: no success in 8 attempts through the faults");
+        let mut cmd = eventlake();
+        cmd.arg("setup").arg("--lake").arg(lake.url()).arg("--schemas").arg(&lake.schemas).args(args);
+        proxy.route(&mut cmd);
+        let out = run(cmd);
+        match out.status.code() {
+            Some(0) => break,
+            Some(1) => assert!(out.stderr.contains("error"), "{out}"),
+            _ => panic!("setup through faults must exit 0 or 1\n{out}"),
+        }
+    }
+    eprintln!("setup through faults: {} injected, {attempts} attempt(s)", proxy.injected().len());
+    let again = setup(&lake.url(), &lake.schemas, &args);
+    again.assert_exit(0);
+    assert!(again.stderr.contains("is up to date"), "{again}");
+}
+
 #[test]
 fn execute_with_a_workgroup_result_location_needs_no_flag() {
     let Some(lake) = TestLake::create(Backend::S3, "setup-workgroup") else { return };

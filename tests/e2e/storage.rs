@@ -72,12 +72,17 @@ impl Storage for LocalDir {
     }
 }
 
+/// `_locks/.lake.lock`: what a local lake's conditional writes `flock`.
+const LOCAL_LOCK_FILE: &str = ".lake.lock";
+
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for entry in entries {
         let path = entry.unwrap().path();
         if path.is_dir() {
             walk(root, &path, out);
+        } else if path.file_name().is_some_and(|n| n == LOCAL_LOCK_FILE) {
+            // The lock a local lake's conditional writes take: not an object of the lake.
         } else {
             let rel = path.strip_prefix(root).unwrap();
             out.push(rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/"));

@@ -171,6 +171,19 @@ pub trait RowSink {
     fn rows_for(&mut self, layout: &Arc<TableLayout>, created_micros: i64) -> &mut RowsBuilder;
 }
 
+/// Rows that are checked and thrown away: one scratch builder per table, for callers that only
+/// need the verdict (`eventlake validate`), not the rows.
+#[derive(Default)]
+pub struct ScratchRows(HashMap<String, RowsBuilder>);
+
+impl RowSink for ScratchRows {
+    fn rows_for(&mut self, layout: &Arc<TableLayout>, _created_micros: i64) -> &mut RowsBuilder {
+        let rows = self.0.entry(layout.event_type.clone()).or_insert_with(|| layout.rows());
+        rows.discard();
+        rows
+    }
+}
+
 /// An accepted record.
 #[derive(Debug, Clone, Copy)]
 pub struct Accepted<'r> {

@@ -70,6 +70,8 @@ pub enum Error {
     #[error("{file}#{pointer}: {reason}")]
     Unmappable { file: String, pointer: String, reason: String },
 
-    #[error("{path}: no schema files (*.json) found")]
+    #[error(
+        "{path}: no schema files (*.json) found; --schemas (EVENTLAKE_SCHEMAS) names the folder of the event schemas"
+    )]
     EmptyRegistry { path: PathBuf },
 }

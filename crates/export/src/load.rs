@@ -482,6 +482,40 @@ async fn mysql(
 mod tests {
     use super::*;
 
+    /// Reads a quoted identifier back as the database's lexer would: the closing quote is the
+    /// first one not doubled, so whatever follows it is outside the identifier.
+    fn unquote(text: &str, q: char) -> Option<(String, &str)> {
+        let mut name = String::new();
+        let mut chars = text.strip_prefix(q)?.char_indices().peekable();
+        while let Some((i, c)) = chars.next() {
+            if c == q {
+                if chars.peek().map(|(_, n)| *n) == Some(q) {
+                    chars.next();
+                    name.push(q);
+                } else {
+                    return Some((name, &text[1 + i + 1..]));
+                }
+            } else {
+                name.push(c);
+            }
+        }
+        None
+    }
+
+    proptest::proptest! {
+        /// Column and table names come from schemas and data: quoted, any of them is one
+        /// identifier with nothing after it.
+        #[test]
+        fn fuzzed_identifiers_stay_identifiers(name in "\\PC{0,30}|[\"`'; ]{0,6}") {
+            for (dialect, q) in [(Dialect::Postgres, '"'), (Dialect::MySql, '`')] {
+                let quoted = quote(dialect, &name);
+                let (back, rest) = unquote(&quoted, q).expect("closed");
+                proptest::prop_assert_eq!(&back, &name);
+                proptest::prop_assert_eq!(rest, "", "{}", quoted);
+            }
+        }
+    }
+
     fn column(name: &str, ty: ColumnType) -> Column {
         Column { name: name.into(), source_name: name.into(), ty, nullable: true, description: None }
     }

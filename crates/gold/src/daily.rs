@@ -18,11 +18,11 @@ use eventlake_lake::catalog::{event_counts_table, quality_table};
 use eventlake_lake::layout::{self, DailyFile, GoldFile, Hour, LeaseKey, ManifestKey};
 use eventlake_lake::manifest::{
     ConflictExample, Counts, DailyCounts, DailyManifest, EventNameCounts, HourlyManifest, InputObject, OutputFile,
-    Timings, read_manifest, write_manifest,
+    Timings, commit_manifest, read_manifest, read_manifest_for_commit,
 };
 use eventlake_lake::project::QualityRule;
 use eventlake_lake::write::{RollingParquet, WrittenFile, writer_properties};
-use eventlake_lake::{Lake, with_lease};
+use eventlake_lake::{Fence, Lake, with_lease};
 use eventlake_quality::{DayFacts, load_history, rules};
 use futures::StreamExt;
 use object_store::path::Path;
@@ -196,7 +196,10 @@ pub async fn run_day(
     cfg: &DailyConfig,
     run_id: &str,
 ) -> Result<DailyOutcome> {
-    with_lease(lake, LeaseKey::Daily(date), run_id, cfg.lock_ttl, run_locked(lake, registry, date, cfg, run_id)).await
+    with_lease(lake, LeaseKey::Daily(date), run_id, cfg.lock_ttl, |fence| {
+        run_locked(lake, registry, date, cfg, run_id, fence)
+    })
+    .await
 }
 
 async fn run_locked(
@@ -205,13 +208,14 @@ async fn run_locked(
     date: NaiveDate,
     cfg: &DailyConfig,
     run_id: &str,
+    fence: Fence,
 ) -> Result<DailyOutcome> {
     let started_at = Utc::now();
     let clock = Instant::now();
     let date_text = date.format("%Y-%m-%d").to_string();
     let inputs = silver_inputs(lake, date).await?;
     let manifest_key = ManifestKey::Daily(date);
-    let previous: Option<DailyManifest> = read_manifest(lake, &manifest_key).await?;
+    let (previous, basis): (Option<DailyManifest>, _) = read_manifest_for_commit(lake, &manifest_key).await?;
     let manifests = window_manifests(lake, date, cfg.lateness).await?;
     let runs = runs_of(&manifests);
     if let Some(prev) = previous.clone()
@@ -220,13 +224,14 @@ async fn run_locked(
         && prev.hourly_runs == runs
         && prev.schema_fingerprint == registry.fingerprint()
     {
+        fence.check()?;
         let removed = remove_stale(lake, date, &prev.outputs).await?;
         // The day is current, but the rules may have changed since: record what they say now.
         let mut prev = prev;
         let outcomes = evaluate_rules(lake, date, &manifests, &prev, &cfg.rules).await?;
         if outcomes != prev.rules {
             prev.rules = outcomes;
-            write_manifest(lake, &manifest_key, &prev).await?;
+            commit_manifest(lake, &fence, &manifest_key, &prev, &basis).await?;
         }
         return Ok(DailyOutcome { date, status: DayStatus::Skipped, manifest: prev, removed });
     }
@@ -302,7 +307,7 @@ async fn run_locked(
         },
     };
     manifest.rules = evaluate_rules(lake, date, &manifests, &manifest, &cfg.rules).await?;
-    write_manifest(lake, &manifest_key, &manifest).await?;
+    commit_manifest(lake, &fence, &manifest_key, &manifest, &basis).await?;
     let removed = remove_stale(lake, date, &manifest.outputs).await?;
     Ok(DailyOutcome { date, status: DayStatus::Committed, manifest, removed })
 }
@@ -651,18 +656,21 @@ fn write_aggregates(
 /// Deletes gold files of `date` that the committed outputs do not list.
 async fn remove_stale(lake: &Lake, date: NaiveDate, outputs: &[OutputFile]) -> Result<Vec<String>> {
     let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
-    let mut candidates = Vec::new();
+    let mut dirs = Vec::new();
     for type_dir in lake.list_dirs(&Path::from_iter([layout::GOLD, layout::GOLD_EVENTS])).await? {
-        candidates.extend(lake.list(&layout::date_dir(&type_dir, date)).await?);
+        dirs.push(layout::date_dir(&type_dir, date));
     }
-    for file in [DailyFile::EventCounts(date), DailyFile::Quality(date)] {
-        candidates.extend(lake.list(&file.dir()).await?);
+    dirs.extend([DailyFile::EventCounts(date).dir(), DailyFile::Quality(date).dir()]);
+    let mut candidates = Vec::new();
+    for dir in &dirs {
+        candidates.extend(lake.list(dir).await?.into_iter().map(|m| m.location));
+        candidates.extend(lake.list_unfinished(dir).await?);
     }
     let mut removed = Vec::new();
-    for meta in candidates {
-        let key = meta.location.to_string();
+    for location in candidates {
+        let key = location.to_string();
         if !keep.contains(key.as_str()) {
-            lake.delete(&meta.location).await?;
+            lake.delete(&location).await?;
             tracing::info!(key = %key, "removed a gold file of an earlier build");
             removed.push(key);
         }

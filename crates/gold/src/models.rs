@@ -32,9 +32,9 @@ use eventlake_contract::types::identifier;
 use eventlake_contract::{Column, ColumnType};
 use eventlake_lake::catalog::{CatalogTable, Partition, PartitionKind, TableFormat};
 use eventlake_lake::layout::{self, LeaseKey, ManifestKey, ModelFile};
-use eventlake_lake::manifest::{InputObject, OutputFile, Timings, read_manifest, write_manifest};
+use eventlake_lake::manifest::{InputObject, OutputFile, Timings, commit_manifest, read_manifest_for_commit};
 use eventlake_lake::write::{RollingParquet, writer_properties};
-use eventlake_lake::{Lake, with_lease};
+use eventlake_lake::{Fence, Lake, with_lease};
 use futures::StreamExt;
 use object_store::path::Path;
 use serde::{Deserialize, Serialize};
@@ -423,7 +423,8 @@ pub async fn build_model(
     run_id: &str,
 ) -> Result<ModelOutcome> {
     let key = LeaseKey::Model { model: planned.model.name.clone(), date };
-    with_lease(lake, key, run_id, cfg.lock_ttl, build_locked(lake, session, planned, tables, date, cfg, run_id)).await
+    with_lease(lake, key, run_id, cfg.lock_ttl, |fence| build_locked(lake, session, planned, tables, date, cfg, fence))
+        .await
 }
 
 async fn build_locked(
@@ -433,8 +434,9 @@ async fn build_locked(
     tables: &[CatalogTable],
     date: Option<NaiveDate>,
     cfg: &ModelConfig,
-    run_id: &str,
+    fence: Fence,
 ) -> Result<ModelOutcome> {
+    let run_id = fence.owner();
     let started_at = Utc::now();
     let clock = Instant::now();
     let m = &planned.model;
@@ -457,11 +459,12 @@ async fn build_locked(
     }
     let fingerprint = format!("sha256:{:x}", hasher.finalize());
     let manifest_key = ManifestKey::Model { model: m.name.clone(), date };
-    let previous: Option<ModelManifest> = read_manifest(lake, &manifest_key).await?;
+    let (previous, basis): (Option<ModelManifest>, _) = read_manifest_for_commit(lake, &manifest_key).await?;
     if !cfg.force
         && let Some(prev) = &previous
         && prev.fingerprint == fingerprint
     {
+        fence.check()?;
         let removed = remove_stale(lake, &m.name, date, &prev.outputs).await?;
         return Ok(ModelOutcome {
             model: m.name.clone(),
@@ -536,7 +539,7 @@ async fn build_locked(
             seconds: clock.elapsed().as_secs_f64(),
         },
     };
-    write_manifest(lake, &manifest_key, &manifest).await?;
+    commit_manifest(lake, &fence, &manifest_key, &manifest, &basis).await?;
     let removed = remove_stale(lake, &m.name, date, &manifest.outputs).await?;
     Ok(ModelOutcome { model: m.name.clone(), date, built: true, rows, files: manifest.outputs.len(), removed })
 }
@@ -618,12 +621,14 @@ async fn remove_stale(
 ) -> Result<Vec<String>> {
     let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
     let mut removed = Vec::new();
-    for meta in lake.list(&ModelFile::dir(model, date)).await? {
-        let key = meta.location.to_string();
+    let dir = ModelFile::dir(model, date);
+    let listed = lake.list(&dir).await?.into_iter().map(|m| m.location);
+    for location in listed.chain(lake.list_unfinished(&dir).await?) {
+        let key = location.to_string();
         // A table model's folder holds only its parts; never another date's folder.
         let own = date.is_some() || !key.contains("/dt=");
         if own && !keep.contains(key.as_str()) {
-            lake.delete(&meta.location).await?;
+            lake.delete(&location).await?;
             tracing::info!(key = %key, "removed a model file of an earlier build");
             removed.push(key);
         }

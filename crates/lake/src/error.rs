@@ -9,6 +9,11 @@ pub enum Error {
     #[error("invalid lake URL {url:?}: {reason}")]
     InvalidUrl { url: String, reason: String },
 
+    /// The lake's store cannot be used as configured (credentials, bucket, region, access); the
+    /// message names the cause and the fix.
+    #[error("{url}: {problem}")]
+    Unreachable { url: String, problem: String },
+
     /// An hour flag that is not `YYYY-MM-DDTHH`.
     #[error("invalid hour {input:?}: expected YYYY-MM-DDTHH, e.g. 2026-11-20T05")]
     InvalidHour { input: String },
@@ -16,6 +21,20 @@ pub enum Error {
     /// Another run holds the lease.
     #[error("{key} is held by run {owner} until {expires_at}")]
     LeaseHeld { key: String, owner: String, expires_at: String },
+
+    /// This run's lease was taken over, or could not be renewed in time: it must not commit.
+    #[error(
+        "{key}: this run lost its lease ({reason}); it committed nothing, and the run that took over finishes the work"
+    )]
+    LeaseLost { key: String, reason: String },
+
+    /// Another run committed this unit of work while this one ran.
+    #[error("{key}: another run committed while this one ran; this run committed nothing")]
+    CommitConflict { key: String },
+
+    /// A shutdown signal stopped the run before it committed.
+    #[error("stopped by a shutdown signal before committing; the lease was given up")]
+    Interrupted,
 
     /// The object store failed (after its own retries).
     #[error("{op} {key}: {source}")]

@@ -522,4 +522,23 @@ mod tests {
         assert_eq!(event_type_of(p.as_ref()).as_deref(), Some("my type/你好😊"));
         assert_eq!(event_type_of("silver/dt=2026-01-01"), None);
     }
+
+    proptest::proptest! {
+        /// Any event type from data stays one path segment, decodes back to itself, and cannot
+        /// climb out of its folder.
+        #[test]
+        fn fuzzed_event_types_stay_in_their_segment(event_type in "\\PC{0,40}|[./%=\\\\ ]{0,8}") {
+            let part = SilverPartition { event_type: event_type.clone(), hour: h("2026-01-01T00") };
+            let silver = part.path();
+            proptest::prop_assert_eq!(silver.parts().count(), 4, "{}", silver);
+            proptest::prop_assert!(silver.as_ref().starts_with("silver/event_type="));
+            proptest::prop_assert_eq!(event_type_of(silver.as_ref()), Some(event_type.clone()));
+            let gold = GoldFile { event_type: event_type.clone(), date: h("2026-01-01T00").date(), part: 0 }.path();
+            proptest::prop_assert_eq!(gold.parts().count(), 5, "{}", gold);
+            proptest::prop_assert_eq!(event_type_of(gold.as_ref()), Some(event_type));
+            for p in silver.parts().chain(gold.parts()) {
+                proptest::prop_assert!(p.as_ref() != ".." && p.as_ref() != ".", "{}", p.as_ref());
+            }
+        }
+    }
 }

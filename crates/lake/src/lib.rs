@@ -10,9 +10,11 @@
 //!   catalog           every table: name, columns, partitions, folder, format → Arrow schema, DDL, query
 //!   write             ObjectSink (put / multipart) → RollingParquet, RollingLines (parts by size)
 //!   quarantine        QuarantineLine: a rejected record and its reason, the quarantine table's columns
-//!   lease             with_lease: one writer per hour/day (conditional put)
+//!   conditional       put_if / delete_if: replace only what was read (ETag, or bytes under flock)
+//!   faults            FaultyStore: fails 1 request in N as S3 does, for the jobs' fault tests
+//!   lease             with_lease: one writer per hour/day, renewed; its Fence guards the commit
 //!   project           eventlake.toml: a lake's sources (bronze, format, schemas, envelope)
-//!   manifest          write_manifest: a run's commit point, written last
+//!   manifest          commit_manifest: a run's commit point, written last, fenced
 //! ```
 //!
 //! Cloud specifics stay behind `object_store`: a local directory and S3 behave the same, and the
@@ -28,7 +30,9 @@
 
 pub mod bronze;
 pub mod catalog;
+pub mod conditional;
 pub mod error;
+pub mod faults;
 pub mod layout;
 pub mod lease;
 pub mod manifest;
@@ -38,5 +42,5 @@ pub mod store;
 pub mod write;
 
 pub use error::{Error, Result};
-pub use lease::{Lease, with_lease};
+pub use lease::{Fence, Lease, with_lease};
 pub use store::Lake;

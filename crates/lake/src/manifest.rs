@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::conditional::Observed;
 use crate::error::{Error, Result};
 use crate::layout::ManifestKey;
+use crate::lease::Fence;
 use crate::store::Lake;
 
 /// An input object as the run saw it.
@@ -299,7 +301,44 @@ pub async fn read_manifest<T: for<'de> Deserialize<'de>>(lake: &Lake, key: &Mani
     }
 }
 
-/// Writes a manifest (the commit point of a run).
+/// A manifest as a run found it when it started: what its commit may replace.
+#[derive(Debug, Clone)]
+pub struct Basis(Option<Observed>);
+
+/// Reads a manifest and the [`Basis`] a later [`commit_manifest`] of the same key needs.
+pub async fn read_manifest_for_commit<T: for<'de> Deserialize<'de>>(
+    lake: &Lake,
+    key: &ManifestKey,
+) -> Result<(Option<T>, Basis)> {
+    let path = key.path();
+    let Some(observed) = lake.observe(&path).await? else { return Ok((None, Basis(None))) };
+    let manifest = serde_json::from_slice(&observed.bytes)
+        .map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() })?;
+    Ok((Some(manifest), Basis(Some(observed))))
+}
+
+/// Commits a run: renews its lease (failing with [`Error::LeaseLost`] if another run took it),
+/// then writes the manifest only over the one the run started from (failing with
+/// [`Error::CommitConflict`] if another run committed in between, however long this one paused).
+/// Returns the basis of a further commit of the same key by the same run.
+pub async fn commit_manifest<T: Serialize>(
+    lake: &Lake,
+    fence: &Fence,
+    key: &ManifestKey,
+    manifest: &T,
+    basis: &Basis,
+) -> Result<Basis> {
+    let path = key.path();
+    let bytes = serde_json::to_vec_pretty(manifest)
+        .map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() })?;
+    fence.renew().await?;
+    match lake.put_if(&path, bytes.into(), basis.0.as_ref()).await? {
+        Some(written) => Ok(Basis(Some(written))),
+        None => Err(Error::CommitConflict { key: path.to_string() }),
+    }
+}
+
+/// Writes a manifest unconditionally (records of an attempt, exports committed by their database).
 pub async fn write_manifest<T: Serialize>(lake: &Lake, key: &ManifestKey, manifest: &T) -> Result<()> {
     let path = key.path();
     let bytes = serde_json::to_vec_pretty(manifest)

@@ -44,11 +44,21 @@ impl Lake {
         if local.contains("://") {
             return Err(invalid("expected a local path, file://… or s3://bucket/prefix".into()));
         }
+        if std::path::Path::new(local).is_file() {
+            return Err(invalid("a file, not a folder: a local lake is a folder (or use s3://bucket/prefix)".into()));
+        }
         std::fs::create_dir_all(local).map_err(|e| invalid(e.to_string()))?;
         let dir = std::fs::canonicalize(local).map_err(|e| invalid(e.to_string()))?;
         let store = Arc::new(LocalFileSystem::new_with_prefix(&dir).map_err(|e| invalid(e.to_string()))?);
         let url = format!("file://{}", dir.display());
         Ok(Lake { store: store.clone(), root: Path::default(), url, local: Some(store) })
+    }
+
+    /// Opens `url` and checks it can be listed ([`Lake::reachable`]): what every command does first.
+    pub async fn open_reachable(url: &str) -> Result<Lake> {
+        let lake = Lake::open(url)?;
+        lake.reachable().await?;
+        Ok(lake)
     }
 
     /// A lake over any store (tests, other backends).
@@ -66,6 +76,11 @@ impl Lake {
     /// object store's per-chunk hand-offs).
     pub fn local_file(&self, key: &Path) -> Option<std::path::PathBuf> {
         self.local.as_ref()?.path_to_filesystem(&self.full(key)).ok()
+    }
+
+    /// A file of a local lake's directory by its store path (not below a source's scope).
+    pub(crate) fn local_store_file(&self, store_path: &Path) -> Option<std::path::PathBuf> {
+        self.local.as_ref()?.path_to_filesystem(store_path).ok()
     }
 
     /// `s3://bucket` of an S3 lake: where a query engine registers [`Lake::store`].
@@ -105,36 +120,77 @@ impl Lake {
     /// Every object under `prefix` (lake-relative), with lake-relative locations, sorted by key.
     pub async fn list(&self, prefix: &Path) -> Result<Vec<ObjectMeta>> {
         let full = self.full(prefix);
-        let mut out: Vec<ObjectMeta> = self
-            .store
-            .list(Some(&full))
-            .map_ok(|mut m| {
-                m.location = self.relative(&m.location);
-                m
-            })
-            .try_collect()
-            .await
-            .map_err(|e| Error::store("list", prefix, e))?;
+        let mut out: Vec<ObjectMeta> = retrying_read("list", prefix, || {
+            self.store
+                .list(Some(&full))
+                .map_ok(|mut m| {
+                    m.location = self.relative(&m.location);
+                    m
+                })
+                .try_collect()
+        })
+        .await?;
         out.sort_by(|a, b| a.location.cmp(&b.location));
         Ok(out)
+    }
+
+    /// Files under `prefix` that a write left unfinished when its process died: on a local lake,
+    /// object_store writes `<name>#<digits>` and renames it, and never lists such files; S3 has no
+    /// such thing (an unfinished multipart upload is no object). Callers that remove their stale
+    /// files remove these too, so a crash leaves no orphan.
+    pub async fn list_unfinished(&self, prefix: &Path) -> Result<Vec<Path>> {
+        let Some(dir) = self.local_file(prefix) else { return Ok(Vec::new()) };
+        let found = tokio::task::spawn_blocking(move || {
+            let mut found = Vec::new();
+            collect_unfinished(&dir, std::path::Path::new(""), &mut found);
+            found
+        })
+        .await
+        .map_err(|e| Error::Write { key: prefix.to_string(), source: std::io::Error::other(e) })?;
+        let mut keys: Vec<Path> = found
+            .into_iter()
+            .map(|rel| Path::from_iter(prefix.parts().map(|p| p.as_ref().to_owned()).chain(rel)))
+            .collect();
+        keys.sort();
+        Ok(keys)
     }
 
     /// The immediate child folders of `prefix`.
     pub async fn list_dirs(&self, prefix: &Path) -> Result<Vec<Path>> {
         let full = self.full(prefix);
-        let listing = self.store.list_with_delimiter(Some(&full)).await.map_err(|e| Error::store("list", prefix, e))?;
+        let listing = retrying_read("list", prefix, || self.store.list_with_delimiter(Some(&full))).await?;
         let mut dirs: Vec<Path> = listing.common_prefixes.iter().map(|p| self.relative(p)).collect();
         dirs.sort();
         Ok(dirs)
     }
 
+    /// Checks that the lake can be listed, before any work starts: a run without credentials, on a
+    /// missing bucket or in the wrong region fails here with [`Error::Unreachable`] naming the
+    /// cause and the fix, instead of an HTTP error from deep inside its first read.
+    pub async fn reachable(&self) -> Result<()> {
+        if self.local.is_some() {
+            return Ok(());
+        }
+        match self.store.list_with_delimiter(Some(&self.root)).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(match unreachable_problem(&e, self.bucket_url().unwrap_or(&self.url)) {
+                Some(problem) => Error::Unreachable { url: self.url.clone(), problem },
+                None => Error::store("list", &self.root, e),
+            }),
+        }
+    }
+
     /// The object's bytes, or `None` when it does not exist.
     pub async fn get_opt(&self, key: &Path) -> Result<Option<Bytes>> {
-        match self.store.get(&self.full(key)).await {
-            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| Error::store("get", key, e))?)),
-            Err(object_store::Error::NotFound { .. }) => Ok(None),
-            Err(e) => Err(Error::store("get", key, e)),
-        }
+        let full = self.full(key);
+        retrying_read("get", key, || async {
+            match self.store.get(&full).await {
+                Ok(r) => r.bytes().await.map(Some),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+        .await
     }
 
     pub async fn put(&self, key: &Path, bytes: impl Into<PutPayload>) -> Result<()> {
@@ -149,6 +205,93 @@ impl Lake {
             Err(e) => Err(Error::store("delete", key, e)),
         }
     }
+}
+
+/// Attempts of a read that failed in transit.
+const READ_ATTEMPTS: u32 = 4;
+
+/// Runs an idempotent read, again after a failure in transit (a body cut off, a connection reset
+/// past the client's own retries), with backoff: 100 ms, 400 ms, 1.6 s. Answers such as "not
+/// found" or "precondition failed" are not retried.
+pub(crate) async fn retrying_read<T, F, Fut>(op: &'static str, key: &Path, read: F) -> Result<T>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = object_store::Result<T>>,
+{
+    let mut wait = std::time::Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match read().await {
+            Ok(v) => return Ok(v),
+            Err(e @ object_store::Error::Generic { .. }) if attempt < READ_ATTEMPTS => {
+                tracing::warn!(op, key = %key, attempt, error = %e, "read failed in transit; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 4;
+                attempt += 1;
+            }
+            Err(e) => return Err(Error::store(op, key, e)),
+        }
+    }
+}
+
+/// The final name of an unfinished local write (`part-0.parquet#3` → `part-0.parquet`), if
+/// `name` is one.
+pub fn unfinished_target(name: &str) -> Option<&str> {
+    let (base, suffix) = name.rsplit_once('#')?;
+    (!base.is_empty() && !suffix.is_empty() && suffix.bytes().all(|b| b.is_ascii_digit())).then_some(base)
+}
+
+/// Unfinished writes below `dir`, as path segments relative to it.
+fn collect_unfinished(dir: &std::path::Path, rel: &std::path::Path, out: &mut Vec<Vec<String>>) {
+    let Ok(entries) = std::fs::read_dir(dir.join(rel)) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = rel.join(&name);
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            collect_unfinished(dir, &path, out);
+        } else if unfinished_target(&name).is_some() {
+            out.push(path.iter().map(|p| p.to_string_lossy().into_owned()).collect());
+        }
+    }
+}
+
+/// What a failed first listing of a bucket means for the person running eventlake, in one line
+/// with the fix; `None` when it is not a configuration problem.
+fn unreachable_problem(error: &object_store::Error, bucket: &str) -> Option<String> {
+    // The causes are only in the error chain's text (object_store keeps S3's codes there).
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    let has = |needle: &str| text.contains(needle);
+    let region = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")).ok();
+    // The credential providers' requests: EC2 instance metadata, the ECS task endpoint, STS.
+    let credentials = ["/latest/api/token", "/latest/meta-data", "169.254.170.2", "AssumeRoleWithWebIdentity"];
+    let problem = if credentials.iter().any(|c| has(c)) {
+        "no AWS credentials found (no AWS_ACCESS_KEY_ID, web identity token, ECS task role or instance \
+         profile answered): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run with a task role"
+            .to_owned()
+    } else if has("NoSuchBucket") {
+        format!("bucket {bucket} does not exist: check the bucket name in --lake")
+    } else if has("PermanentRedirect") || has("AuthorizationHeaderMalformed") || has("IllegalLocationConstraint") {
+        format!(
+            "bucket {bucket} is in another region than {}: set AWS_REGION to the bucket's region",
+            region.map_or_else(|| "the default (us-east-1)".to_owned(), |r| format!("AWS_REGION={r}"))
+        )
+    } else if has("InvalidAccessKeyId") || has("SignatureDoesNotMatch") || has("ExpiredToken") {
+        "the AWS credentials were refused (unknown key, wrong secret or expired session): renew them".to_owned()
+    } else if has("AccessDenied") || has("403 Forbidden") {
+        format!("access denied listing {bucket}: the role needs s3:ListBucket on it (see terraform/)")
+    } else if has("Connection refused") || has("dns error") || has("error sending request") {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "S3".to_owned());
+        format!("cannot connect to {endpoint}: check AWS_ENDPOINT_URL and the network")
+    } else {
+        return None;
+    };
+    Some(problem)
 }
 
 #[cfg(test)]
@@ -205,6 +348,36 @@ mod tests {
         let local = Lake::from_store(Arc::new(InMemory::new()), Path::default(), "file:///tmp/lake");
         assert_eq!(local.bucket_url(), None);
         assert_eq!(Lake::from_store(Arc::new(InMemory::new()), Path::default(), "s3://b").bucket_url(), Some("s3://b"));
+    }
+
+    /// What S3 and the credential chain answer, as object_store reports it, and what the user reads.
+    #[test]
+    fn unusable_stores_are_explained() {
+        let cases = [
+            (
+                "Error performing PUT http://169.254.169.254/latest/api/token in 2s - HTTP error",
+                "no AWS credentials found",
+            ),
+            ("Client error with status 404 Not Found: <Code>NoSuchBucket</Code>", "does not exist"),
+            (
+                "Client error with status 301: <Code>PermanentRedirect</Code><Endpoint>b.s3.eu-west-1</Endpoint>",
+                "another region",
+            ),
+            (
+                "<Code>AuthorizationHeaderMalformed</Code> the region 'us-east-1' is wrong; expecting 'eu-west-1'",
+                "another region",
+            ),
+            ("<Code>InvalidAccessKeyId</Code>", "credentials were refused"),
+            ("Client error with status 403 Forbidden: <Code>AccessDenied</Code>", "needs s3:ListBucket"),
+            ("HTTP error: error sending request: Connection refused", "cannot connect"),
+        ];
+        for (message, says) in cases {
+            let error = object_store::Error::Generic { store: "S3", source: message.into() };
+            let problem = unreachable_problem(&error, "s3://bucket").unwrap_or_default();
+            assert!(problem.contains(says), "{message} → {problem}");
+        }
+        let other = object_store::Error::Generic { store: "S3", source: "Server returned 500".into() };
+        assert_eq!(unreachable_problem(&other, "s3://bucket"), None, "not a configuration problem");
     }
 
     #[test]

@@ -13,6 +13,8 @@ pub enum ExitCode {
     QualityThreshold,
     /// Another run holds the lease for this unit of work (`EX_TEMPFAIL`).
     LeaseHeld,
+    /// Stopped by a shutdown signal (SIGTERM, SIGINT): 128 + its number, leases given up.
+    Interrupted { signal: i32 },
 }
 
 impl ExitCode {
@@ -24,6 +26,7 @@ impl ExitCode {
             ExitCode::Usage => 2,
             ExitCode::QualityThreshold => 3,
             ExitCode::LeaseHeld => 75,
+            ExitCode::Interrupted { signal } => u8::try_from(128 + signal).unwrap_or(u8::MAX),
         }
     }
 
@@ -35,6 +38,7 @@ impl ExitCode {
             ExitCode::LeaseHeld => 2,
             ExitCode::Failure => 3,
             ExitCode::Usage => 4,
+            ExitCode::Interrupted { .. } => 5,
         };
         if rank(other) > rank(self) { other } else { self }
     }

@@ -23,18 +23,40 @@ pub mod exit;
 pub mod logging;
 pub mod metrics;
 pub mod range;
+pub mod shutdown;
 pub mod size;
 pub mod summary;
 
 pub use exit::ExitCode;
 
+/// How long a command may take to give its leases up after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Runs a command's future on a multi-threaded runtime; a runtime that cannot start is a failure.
+/// SIGTERM or SIGINT stops the command: leases are given up, and the exit status is 128 + the
+/// signal's number whatever the command returns.
 pub fn block_on<F: std::future::Future<Output = ExitCode>>(command: F) -> ExitCode {
-    match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt.block_on(command),
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
-            ExitCode::Failure
+            return ExitCode::Failure;
         }
-    }
+    };
+    let code = rt.block_on(async {
+        let mut command = std::pin::pin!(command);
+        tokio::select! {
+            code = &mut command => code,
+            signal = shutdown::signalled() => {
+                eprintln!("stopping: signal {signal}; giving up leases");
+                // Work under a lease stops at its next await and releases the lease.
+                let _ = tokio::time::timeout(SHUTDOWN_GRACE, &mut command).await;
+                ExitCode::Interrupted { signal }
+            }
+        }
+    });
+    // Threads still parsing or writing for an interrupted run are not waited for: nothing they
+    // write is committed.
+    rt.shutdown_background();
+    code
 }

@@ -78,6 +78,8 @@ where
     let bar = progress_bar(job.job, units.len(), &format!("{}s", job.unit));
     let work = &work;
     let mut finished: Vec<Finished<U, T, E>> = futures::stream::iter(units.iter().copied())
+        // After a shutdown signal, no unit starts.
+        .take_while(|_| std::future::ready(crate::shutdown::requested().is_none()))
         .map(|unit| {
             let bar = bar.clone();
             let run_id = uuid::Uuid::new_v4().to_string();

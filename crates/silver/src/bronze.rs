@@ -6,8 +6,8 @@ use std::io::{self, Read};
 use bytes::Bytes;
 use eventlake_lake::Lake;
 use futures::StreamExt;
-use object_store::ObjectStoreExt;
 use object_store::path::Path;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
@@ -24,20 +24,58 @@ pub(crate) fn open_object(lake: &Lake, key: &str, handle: &Handle) -> Result<Box
     Ok(Box::new(open_stream(lake, &location, key, handle)?))
 }
 
-/// Streams an object's bytes into a blocking reader, prefetching ahead of the consumer.
+/// Resumptions of one object's stream after its body was cut off in transit.
+const RESUMES: u32 = 3;
+
+/// Streams an object's bytes into a blocking reader, prefetching ahead of the consumer. A body cut
+/// off in transit is resumed where it stopped, by a ranged GET conditional on the same ETag (so
+/// the rest comes from the same version of the object).
 fn open_stream(lake: &Lake, location: &Path, key: &str, handle: &Handle) -> Result<ObjectReader> {
     let full = lake.full(location);
     let store = lake.store().clone();
-    let get = handle.block_on(async move { store.get(&full).await });
+    let get = handle.block_on({
+        let (store, full) = (store.clone(), full.clone());
+        async move { store.get(&full).await }
+    });
     let result = get.map_err(|source| Error::Read { key: key.into(), source: io::Error::other(source) })?;
+    let (size, e_tag) = (result.meta.size, result.meta.e_tag.clone());
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(16);
     let mut stream = result.into_stream();
+    let key = key.to_owned();
     handle.spawn(async move {
-        while let Some(item) = stream.next().await {
-            let item = item.map_err(io::Error::other);
-            let failed = item.is_err();
-            if tx.send(item).await.is_err() || failed {
-                break;
+        let (mut delivered, mut resumes) = (0u64, 0u32);
+        let mut wait = std::time::Duration::from_millis(100);
+        loop {
+            let failure = match stream.next().await {
+                None => return,
+                Some(Ok(bytes)) => {
+                    delivered += bytes.len() as u64;
+                    if tx.send(Ok(bytes)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                Some(Err(e)) if resumes < RESUMES && delivered < size => e,
+                Some(Err(e)) => {
+                    let _ = tx.send(Err(io::Error::other(e))).await;
+                    return;
+                }
+            };
+            resumes += 1;
+            tracing::warn!(key = %key, delivered, error = %failure, "object body cut off; resuming");
+            tokio::time::sleep(wait).await;
+            wait *= 4;
+            let rest = GetOptions {
+                range: Some(GetRange::Offset(delivered)),
+                if_match: e_tag.clone(),
+                ..GetOptions::default()
+            };
+            match store.get_opts(&full, rest).await {
+                Ok(r) => stream = r.into_stream(),
+                Err(e) => {
+                    let _ = tx.send(Err(io::Error::other(e))).await;
+                    return;
+                }
             }
         }
     });

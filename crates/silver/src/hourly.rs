@@ -16,10 +16,12 @@ use eventlake_lake::layout::{
     self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, SilverPartition, event_window,
 };
 use eventlake_lake::manifest::{
-    Attempt, Counts, HourlyManifest, InputObject, OriginalNames, OutputFile, Timings, read_manifest, write_manifest,
+    Attempt, Counts, HourlyManifest, InputObject, OriginalNames, OutputFile, Timings, commit_manifest, read_manifest,
+    read_manifest_for_commit, write_manifest,
 };
+use eventlake_lake::store::unfinished_target;
 use eventlake_lake::write::{RollingLines, RollingParquet, WrittenFile, writer_properties};
-use eventlake_lake::{Lake, with_lease};
+use eventlake_lake::{Fence, Lake, with_lease};
 use object_store::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
@@ -192,7 +194,10 @@ pub async fn run_hour(
     cfg: &HourlyConfig,
     run_id: &str,
 ) -> Result<HourlyOutcome> {
-    with_lease(lake, LeaseKey::Hourly(hour), run_id, cfg.lock_ttl, run_locked(lake, registry, hour, cfg, run_id)).await
+    with_lease(lake, LeaseKey::Hourly(hour), run_id, cfg.lock_ttl, |fence| {
+        run_locked(lake, registry, hour, cfg, run_id, fence)
+    })
+    .await
 }
 
 async fn run_locked(
@@ -201,12 +206,13 @@ async fn run_locked(
     hour: Hour,
     cfg: &HourlyConfig,
     run_id: &str,
+    fence: Fence,
 ) -> Result<HourlyOutcome> {
     let started_at = Utc::now();
     let clock = Instant::now();
     let inputs = cfg.bronze.list_hour(cfg.bronze_lake(lake), hour).await?;
     let manifest_key = ManifestKey::Hourly(hour);
-    let previous: Option<HourlyManifest> = read_manifest(lake, &manifest_key).await?;
+    let (previous, basis): (Option<HourlyManifest>, _) = read_manifest_for_commit(lake, &manifest_key).await?;
     let settings = cfg.fingerprint();
     let window = event_window(hour, cfg.max_lateness, cfg.max_early);
     let attempt_key = ManifestKey::HourlyAttempt(hour);
@@ -218,6 +224,7 @@ async fn run_locked(
         && prev.is_current(&inputs, registry.fingerprint(), &settings)
     {
         // A crash after the last commit may have left files of an older attempt behind.
+        fence.check()?;
         let removed = remove_stale(lake, hour, cleanup, &prev.outputs, &[]).await?;
         lake.delete(&attempt_key.path()).await?;
         return Ok(HourlyOutcome {
@@ -232,6 +239,7 @@ async fn run_locked(
     if inputs_changed_after_commit {
         tracing::warn!("bronze of this hour changed after its last commit; reprocessing it");
     }
+    fence.check()?;
     write_manifest(lake, &attempt_key, &Attempt { window_start: cleanup.0, window_end: cleanup.1 }).await?;
     let ctx = Arc::new(HourContext::new(registry.clone(), hour, window));
     let handle = Handle::current();
@@ -281,7 +289,7 @@ async fn run_locked(
         names: OriginalNames::of(&registry),
     };
     maybe_crash(cfg, CrashPoint::BeforeManifest);
-    write_manifest(lake, &manifest_key, &manifest).await?;
+    commit_manifest(lake, &fence, &manifest_key, &manifest, &basis).await?;
     maybe_crash(cfg, CrashPoint::AfterManifest);
     let previous_outputs = previous.map(|p| p.outputs).unwrap_or_default();
     let removed = remove_stale(lake, hour, cleanup, &manifest.outputs, &previous_outputs).await?;
@@ -305,16 +313,24 @@ async fn remove_stale(
     let last_day = Hour::of_micros(end - 1).date();
     for type_dir in lake.list_dirs(&Path::from(layout::SILVER)).await? {
         for day in first_day.iter_days().take_while(|d| *d <= last_day) {
-            for meta in lake.list(&layout::date_dir(&type_dir, day)).await? {
+            let dir = layout::date_dir(&type_dir, day);
+            for meta in lake.list(&dir).await? {
                 if meta.location.filename().is_some_and(|n| SilverFile::owned_by(n, hour)) {
                     candidates.insert(meta.location.to_string());
                 }
             }
+            for key in lake.list_unfinished(&dir).await? {
+                if key.filename().and_then(unfinished_target).is_some_and(|n| SilverFile::owned_by(n, hour)) {
+                    candidates.insert(key.to_string());
+                }
+            }
         }
     }
-    for meta in lake.list(&QuarantineFile::dir(hour)).await? {
+    let quarantine = QuarantineFile::dir(hour);
+    for meta in lake.list(&quarantine).await? {
         candidates.insert(meta.location.to_string());
     }
+    candidates.extend(lake.list_unfinished(&quarantine).await?.iter().map(ToString::to_string));
     let mut removed = Vec::new();
     for key in candidates {
         if !keep.contains(key.as_str()) {

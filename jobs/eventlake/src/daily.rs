@@ -149,7 +149,7 @@ impl DailyOpts {
 
     /// Checks the flags and loads what they name.
     async fn validate(self) -> anyhow::Result<Daily> {
-        let lake = Lake::open(&self.lake)?;
+        let lake = Lake::open_reachable(&self.lake).await?;
         let mut sources = Vec::new();
         for source in self.sources.load(&lake, Some(&self.bronze))? {
             let days = self.days(&source.lake).await?;

@@ -166,7 +166,7 @@ pub(crate) fn run(opts: ExportOpts) -> ExitCode {
             if opts.tables.len() > 1 && opts.target_table.is_some() {
                 bail!("--target-table names one table's target: give one --table with it");
             }
-            let lake = Lake::open(&opts.lake)?;
+            let lake = Lake::open_reachable(&opts.lake).await?;
             let sources = opts.sources.load(&lake, None)?;
             let tables = catalog_of(&sources)?;
             let options = SessionOptions { memory_limit: opts.memory_limit, ..SessionOptions::default() };

@@ -158,8 +158,8 @@ impl HourlyOpts {
     }
 
     /// Checks the flags and loads what they name.
-    pub(crate) fn validate(self) -> anyhow::Result<Hourly> {
-        let lake = Lake::open(&self.lake)?;
+    pub(crate) async fn validate(self) -> anyhow::Result<Hourly> {
+        let lake = Lake::open_reachable(&self.lake).await?;
         Ok(Hourly {
             hours: self.hours()?,
             // Whole hours, rounded up: 90m looks at two hours back.
@@ -187,14 +187,14 @@ impl Hourly {
 }
 
 pub(crate) fn run(opts: HourlyOpts) -> ExitCode {
-    let hourly = match opts.validate() {
-        Ok(h) => h,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::Usage;
-        }
-    };
     eventlake_runtime::block_on(async {
+        let hourly = match opts.validate().await {
+            Ok(h) => h,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::Usage;
+            }
+        };
         let mut code = ExitCode::Success;
         for source in &hourly.sources {
             if hourly.sources.len() > 1 {

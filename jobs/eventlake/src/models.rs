@@ -155,7 +155,7 @@ impl ModelsOpts {
 pub(crate) fn run(opts: ModelsOpts) -> ExitCode {
     eventlake_runtime::block_on(async {
         let setup = async {
-            let lake = Lake::open(&opts.lake)?;
+            let lake = Lake::open_reachable(&opts.lake).await?;
             let dir = opts
                 .models
                 .resolve(opts.sources.config.as_deref())

@@ -45,7 +45,7 @@ enum Output {
 pub(crate) fn run(args: QueryArgs) -> ExitCode {
     eventlake_runtime::block_on(async {
         let setup = async {
-            let lake = Lake::open(&args.lake)?;
+            let lake = Lake::open_reachable(&args.lake).await?;
             let tables = catalog_of(&args.sources.load(&lake, None)?)?;
             let options = SessionOptions { memory_limit: args.memory_limit, ..SessionOptions::default() };
             match args.models.resolve(args.sources.config.as_deref()) {

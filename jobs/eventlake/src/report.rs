@@ -136,12 +136,12 @@ impl ReportOpts {
 
 pub(crate) fn run(opts: ReportOpts) -> ExitCode {
     eventlake_runtime::block_on(async {
-        let setup = || -> anyhow::Result<(Vec<ReportTarget>, Vec<NaiveDate>)> {
-            let lake = Lake::open(&opts.lake)?;
+        let setup = async {
+            let lake = Lake::open_reachable(&opts.lake).await?;
             let dates = named_dates(opts.date, (opts.from, opts.to), "--to", opts.previous_day, opts.scheduled_time)?;
-            Ok((opts.targets(&lake)?, dates.into_iter().collect()))
+            anyhow::Ok((opts.targets(&lake)?, dates.into_iter().collect::<Vec<NaiveDate>>()))
         };
-        let (targets, dates) = match setup() {
+        let (targets, dates) = match setup.await {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("error: {e:#}");

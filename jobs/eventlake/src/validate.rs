@@ -4,17 +4,15 @@
 //! accept function): envelope, event name, schema, storability and, when the arrival hour is known
 //! (`--arrival-hour`, or a Firehose `YYYY/MM/DD/HH/` path), the event-time window.
 
-use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use clap::{ArgGroup, Args, ValueEnum};
-use eventlake_contract::accept::{Acceptor, Lineage, RowSink, TableLayout, Window};
+use eventlake_contract::accept::{Acceptor, Lineage, ScratchRows, Window};
 use eventlake_contract::delimited::{CsvDialect, CsvRows, CsvScratch, header_end};
 use eventlake_contract::records::{Record, RecordFormat, RecordReader, decompressed};
-use eventlake_contract::rows::RowsBuilder;
 use eventlake_contract::{Reason, Rejection, Schema, ValidationError};
 use eventlake_lake::layout::{Hour, event_window, firehose_hour_of};
 use eventlake_lake::project::{load_project, load_rules};
@@ -82,18 +80,6 @@ enum Checker {
     /// A project source's rows are CSV, typed by its schemas.
     Csv(Box<Acceptor>, CsvDialect),
     Single(Box<Schema>),
-}
-
-/// One scratch row per table: `validate` only needs to know that a record fits its columns.
-#[derive(Default)]
-struct ScratchRows(HashMap<String, RowsBuilder>);
-
-impl RowSink for ScratchRows {
-    fn rows_for(&mut self, layout: &Arc<TableLayout>, _created_micros: i64) -> &mut RowsBuilder {
-        let rows = self.0.entry(layout.event_type.clone()).or_insert_with(|| layout.rows());
-        rows.discard();
-        rows
-    }
 }
 
 #[derive(Default)]

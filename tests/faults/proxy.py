@@ -110,32 +110,42 @@ def make_handler(upstream, schedule, latency, bytes_per_second):
                 headers["Content-Length"] = str(len(body))
             conn.request(self.command, self.path, body=body, headers=headers)
             answer = conn.getresponse()
-            data = answer.read()
-            conn.close()
+            length = answer.getheader("Content-Length")
+            data = None if length is not None else answer.read()
+            size = int(length) if length is not None else len(data)
             if latency:
                 time.sleep(latency)
             self.send_response_only(answer.status, answer.reason)
             for k, v in answer.getheaders():
                 if k.lower() not in ("transfer-encoding", "connection", "content-length"):
                     self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Content-Length", str(size))
             self.end_headers()
             if self.command == "HEAD":
+                conn.close()
                 return
-            if fault == "truncate" and len(data) > 1:
-                self.wfile.write(data[: len(data) // 2])
+            # Stream the answer through, cut in half for a truncate fault, paced for --mbps.
+            limit = size // 2 if fault == "truncate" and size > 1 else size
+            sent, started = 0, time.monotonic()
+            while sent < limit:
+                step = min(256 * 1024, limit - sent)
+                if data is not None:
+                    chunk = data[sent : sent + step]
+                else:
+                    chunk = answer.read(step)
+                if not chunk:
+                    break
+                self.wfile.write(chunk)
+                sent += len(chunk)
+                if bytes_per_second:
+                    ahead = sent / bytes_per_second - (time.monotonic() - started)
+                    if ahead > 0:
+                        time.sleep(ahead)
+            conn.close()
+            if limit < size:
                 self.wfile.flush()
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 self.close_connection = True
-                return
-            if bytes_per_second:
-                step = 64 * 1024
-                for start in range(0, len(data), step):
-                    chunk = data[start : start + step]
-                    self.wfile.write(chunk)
-                    time.sleep(len(chunk) / bytes_per_second)
-            else:
-                self.wfile.write(data)
 
         do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
 

@@ -12,20 +12,19 @@
 //!
 //! `EVENTLAKE_FUZZ_CASES` sets the cases per target (default 20,000 in `tests/run`); the documented
 //! campaign is `EVENTLAKE_FUZZ_CASES=1000000 cargo test --release -p eventlake-contract --test fuzz`.
-//! `tests/fuzz-corpus/*` (inputs that once broke a target, and the bronze fixtures) run through
-//! every target on each run.
+//! `tests/fuzz-corpus/*` (inputs that once broke a target, the bronze fixtures, and the corpus a
+//! coverage-guided campaign kept) run through every target on each run; the same checks are the
+//! libFuzzer targets in `fuzz/` (`fuzz/run`).
 
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+mod fuzz_checks;
 
-use eventlake_contract::accept::{Acceptor, Lineage, ScratchRows, Window};
-use eventlake_contract::delimited::{CsvDialect, CsvRows, CsvScratch, header_end};
-use eventlake_contract::json::Tape;
-use eventlake_contract::records::{Record, RecordReader};
-use eventlake_contract::{Registry, RegistryOptions};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use fuzz_checks::Checks;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, RngAlgorithm, TestRng, TestRunner};
 
@@ -33,12 +32,7 @@ fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
-static REGISTRY: LazyLock<Arc<Registry>> = LazyLock::new(|| {
-    let dir = fixtures().join("seeds/babbel/schemas");
-    Arc::new(Registry::load_dir(&dir, &RegistryOptions::default()).unwrap())
-});
-
-static ACCEPTOR: LazyLock<Acceptor> = LazyLock::new(|| Acceptor::new(REGISTRY.clone()));
+static CHECKS: LazyLock<Checks> = LazyLock::new(|| Checks::load(&fixtures().join("seeds/babbel/schemas")));
 
 /// The sample events, one per line: what mutations start from.
 static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
@@ -47,13 +41,7 @@ static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
 });
 
 /// Member names the schemas declare, for generated JSON that gets past the first checks.
-static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| {
-    let mut names: Vec<String> =
-        REGISTRY.events().flat_map(|e| e.columns.iter().map(|c| c.source_name.clone())).collect();
-    names.sort();
-    names.dedup();
-    names
-});
+static NAMES: LazyLock<Vec<String>> = LazyLock::new(|| CHECKS.member_names());
 
 fn cases() -> u32 {
     std::env::var("EVENTLAKE_FUZZ_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(20_000)
@@ -185,107 +173,11 @@ fn any_input() -> impl Strategy<Value = Vec<u8>> {
 // ---------------------------------------------------------------------------------------------
 // Targets
 
-/// What framing a stream gave: `(line, offset, raw, parsed)` per record.
-type Framed = Vec<(u64, u64, Vec<u8>, bool)>;
-
-fn frame_whole(input: &[u8]) -> Framed {
-    let mut reader = RecordReader::new(input);
-    let mut out = Vec::new();
-    while let Some(record) = reader.next_record().expect("reading from memory cannot fail") {
-        let at = record.position();
-        out.push((at.line, at.offset, record.raw().to_vec(), matches!(record, Record::Parsed { .. })));
-    }
-    out
-}
-
-/// Framing: records lie in the input in order; whole and in place agree.
-fn check_framing(input: &[u8]) {
-    let whole = frame_whole(input);
-    let mut last_end = 0u64;
-    for (line, offset, raw, _) in &whole {
-        assert!(*line >= 1);
-        assert!(*offset >= last_end, "records overlap or go back: offset {offset} after {last_end}");
-        let end = offset + raw.len() as u64;
-        assert!(end <= input.len() as u64, "a record ends at {end}, past the input's {} bytes", input.len());
-        assert_eq!(&input[*offset as usize..end as usize], &raw[..], "raw bytes are the input's");
-        last_end = end;
-    }
-    let mut reader = RecordReader::for_chunk(input.to_vec(), 1, 0, true, false);
-    let mut in_place = Vec::new();
-    while let Some(record) = reader.next_record().unwrap() {
-        let at = record.position();
-        in_place.push((at.line, at.offset, record.raw().to_vec(), matches!(record, Record::Parsed { .. })));
-    }
-    assert_eq!(whole, in_place, "streaming and in-place framing differ");
-}
-
-/// Tape: no panic; what it accepts is JSON to serde_json too.
-fn check_tape(input: &[u8]) {
-    let mut tape = Tape::default();
-    if tape.parse(input).is_ok() {
-        assert!(
-            serde_json::from_slice::<serde_json::Value>(input).is_ok(),
-            "the tape accepted what is not JSON: {:?}",
-            String::from_utf8_lossy(input)
-        );
-    }
-}
-
-/// The verdict, twice: same outcome, and an accepted record names a known event.
-fn check_verdicts(input: &[u8]) {
-    let window = Window { start: 0, end: i64::MAX, arrival: 1_644_838_800_000_000 };
-    let lineage = Lineage { arrival: window.arrival, source_key: "fuzz", line: 1 };
-    let mut reader = RecordReader::new(input);
-    let mut sink = ScratchRows::default();
-    while let Some(record) = reader.next_record().unwrap() {
-        let verdict = |sink: &mut ScratchRows| match ACCEPTOR.accept(&record, Some(window), lineage, sink) {
-            Ok(a) => Ok(a.event.name.clone()),
-            Err(r) => Err((r.reason, r.detail, r.pointer)),
-        };
-        let first = verdict(&mut sink);
-        assert_eq!(first, verdict(&mut sink), "the verdict changed on a second look");
-        if let Ok(name) = first {
-            assert!(REGISTRY.events().any(|e| e.name == name));
-        }
-    }
-}
-
-/// CSV: the sample events' columns as a header over fuzzed rows; every row gets a verdict.
-fn check_csv(input: &[u8]) {
-    let dialect = CsvDialect { null_tokens: vec!["NA".into()], ..CsvDialect::default() };
-    let mut text = b"event_uuid,event_name,created_at,account_id,email,name,age,amount\n".to_vec();
-    text.extend_from_slice(input);
-    let end = header_end(&dialect, &text);
-    let Ok(rows) = CsvRows::new(&REGISTRY, &dialect, &text[..end]) else { return };
-    let mut sink = ScratchRows::default();
-    let lineage = Lineage { arrival: 0, source_key: "fuzz.csv", line: 1 };
-    let mut seen = 0u64;
-    let read = rows.each_record(&text[end..], 2, end as u64, &mut CsvScratch::default(), |record, raw, at| {
-        seen += 1;
-        assert!(at.offset as usize + raw.len() <= text.len());
-        if let Ok(r) = record {
-            let _ = ACCEPTOR.accept(&r, None, lineage, &mut sink);
-        }
-    });
-    if read.is_ok() {
-        // CSV ends a row at \n, \r or \r\n.
-        let ends = input.iter().filter(|b| matches!(**b, b'\n' | b'\r')).count() as u64 + 1;
-        assert!(seen <= ends, "{seen} rows out of {ends} line ends");
-    }
-}
-
-fn check_all(input: &[u8]) {
-    check_framing(input);
-    check_tape(input);
-    check_verdicts(input);
-    check_csv(input);
-}
-
-fn fuzz(target: &str, check: fn(&[u8]), strategy: impl Strategy<Value = Vec<u8>>) {
+fn fuzz(target: &str, check: fn(&Checks, &[u8]), strategy: impl Strategy<Value = Vec<u8>>) {
     let clock = std::time::Instant::now();
     runner()
         .run(&strategy, |input| {
-            check(&input);
+            check(&CHECKS, &input);
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{target}: {e}"));
@@ -294,22 +186,22 @@ fn fuzz(target: &str, check: fn(&[u8]), strategy: impl Strategy<Value = Vec<u8>>
 
 #[test]
 fn framing() {
-    fuzz("framing", check_framing, any_input());
+    fuzz("framing", Checks::framing, any_input());
 }
 
 #[test]
 fn tape() {
-    fuzz("tape", check_tape, any_input());
+    fuzz("tape", Checks::tape, any_input());
 }
 
 #[test]
 fn validator() {
-    fuzz("validator", check_verdicts, prop_oneof![mutated_stream(), generated_json()]);
+    fuzz("validator", Checks::verdicts, prop_oneof![mutated_stream(), generated_json()]);
 }
 
 #[test]
 fn csv_rows() {
-    fuzz("csv", check_csv, any_input());
+    fuzz("csv", Checks::csv, any_input());
 }
 
 /// JSON arrays of entities, cut into pieces as the hourly job's workers cut them.
@@ -321,7 +213,7 @@ fn json_array() {
         }
         s
     });
-    fuzz("json-array", check_framing, arrays);
+    fuzz("json-array", Checks::framing, arrays);
 }
 
 /// Inputs that once broke a target, and the bronze fixtures, through every target.
@@ -333,7 +225,7 @@ fn corpus() {
     assert!(!files.is_empty(), "{} is empty", dir.display());
     for file in files {
         let input = std::fs::read(&file).unwrap();
-        let outcome = std::panic::catch_unwind(|| check_all(&input));
+        let outcome = std::panic::catch_unwind(|| CHECKS.all(&input));
         assert!(outcome.is_ok(), "{} broke a target", file.display());
     }
 }

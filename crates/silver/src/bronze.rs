@@ -2,99 +2,135 @@
 //! bytes are cut into chunks that workers can process in parallel.
 
 use std::io::{self, Read};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use eventlake_lake::Lake;
+use eventlake_lake::manifest::InputObject;
 use futures::StreamExt;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, ObjectStore};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 
-/// A blocking reader over an object: the file itself in a local lake, else a prefetched stream.
-pub(crate) fn open_object(lake: &Lake, key: &str, handle: &Handle) -> Result<Box<dyn Read + Send>> {
-    // `key` is a listed (already encoded) location.
-    let location = Path::parse(key).map_err(|e| Error::Read { key: key.into(), source: io::Error::other(e) })?;
-    if let Some(path) = lake.local_file(&location) {
-        let file = std::fs::File::open(&path).map_err(|source| Error::Read { key: key.into(), source })?;
-        return Ok(Box::new(file));
-    }
-    Ok(Box::new(open_stream(lake, &location, key, handle)?))
+/// Bytes of one ranged GET: objects are fetched in parts of at most this size.
+const PART_BYTES: u64 = 4 << 20;
+/// Parts in flight, across objects: S3 serves one stream at about 80 MB/s after a first-byte delay,
+/// so several at once keep the workers fed; read-ahead stays below (`PARTS_AHEAD` + 2) parts.
+const PARTS_AHEAD: usize = 8;
+/// Attempts of one part that failed in transit (a body cut off, a reset past the client's retries).
+const PART_ATTEMPTS: u32 = 4;
+
+/// An hour's bronze objects as blocking readers, in listing order: the files themselves in a local
+/// lake; elsewhere, parts fetched several at a time ahead of the reader, each a ranged GET
+/// conditional on the ETag the listing saw (the run reads exactly the objects its manifest names).
+pub(crate) enum BronzeObjects {
+    Local(Lake),
+    Remote(mpsc::Receiver<io::Result<Bytes>>),
 }
 
-/// Resumptions of one object's stream after its body was cut off in transit.
-const RESUMES: u32 = 3;
-
-/// Streams an object's bytes into a blocking reader, prefetching ahead of the consumer. A body cut
-/// off in transit is resumed where it stopped, by a ranged GET conditional on the same ETag (so
-/// the rest comes from the same version of the object).
-fn open_stream(lake: &Lake, location: &Path, key: &str, handle: &Handle) -> Result<ObjectReader> {
-    let full = lake.full(location);
-    let store = lake.store().clone();
-    let get = handle.block_on({
-        let (store, full) = (store.clone(), full.clone());
-        async move { store.get(&full).await }
-    });
-    let result = get.map_err(|source| Error::Read { key: key.into(), source: io::Error::other(source) })?;
-    let (size, e_tag) = (result.meta.size, result.meta.e_tag.clone());
-    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(16);
-    let mut stream = result.into_stream();
-    let key = key.to_owned();
-    handle.spawn(async move {
-        let (mut delivered, mut resumes) = (0u64, 0u32);
-        let mut wait = std::time::Duration::from_millis(100);
-        loop {
-            let failure = match stream.next().await {
-                None => return,
-                Some(Ok(bytes)) => {
-                    delivered += bytes.len() as u64;
-                    if tx.send(Ok(bytes)).await.is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                Some(Err(e)) if resumes < RESUMES && delivered < size => e,
-                Some(Err(e)) => {
-                    let _ = tx.send(Err(io::Error::other(e))).await;
-                    return;
-                }
-            };
-            resumes += 1;
-            tracing::warn!(key = %key, delivered, error = %failure, "object body cut off; resuming");
-            tokio::time::sleep(wait).await;
-            wait *= 4;
-            let rest = GetOptions {
-                range: Some(GetRange::Offset(delivered)),
-                if_match: e_tag.clone(),
-                ..GetOptions::default()
-            };
-            match store.get_opts(&full, rest).await {
-                Ok(r) => stream = r.into_stream(),
-                Err(e) => {
-                    let _ = tx.send(Err(io::Error::other(e))).await;
-                    return;
-                }
+impl BronzeObjects {
+    pub(crate) fn open(lake: &Lake, inputs: &[InputObject], handle: &Handle) -> Result<BronzeObjects> {
+        if lake.local_file(&Path::default()).is_some() {
+            return Ok(BronzeObjects::Local(lake.clone()));
+        }
+        let mut parts = Vec::new();
+        for input in inputs {
+            // Keys are listed (already encoded) locations.
+            let key = Path::parse(&input.key)
+                .map_err(|e| Error::Read { key: input.key.clone(), source: io::Error::other(e) })?;
+            let location = lake.full(&key);
+            let mut start = 0;
+            while start < input.size {
+                let end = (start + PART_BYTES).min(input.size);
+                parts.push((location.clone(), input.etag.clone(), start..end));
+                start = end;
             }
         }
-    });
-    Ok(ObjectReader { rx, current: Bytes::new() })
+        // One message of slack: the reader holds one part, the channel one, PARTS_AHEAD in flight.
+        let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(1);
+        let store = lake.store().clone();
+        handle.spawn(async move {
+            let mut fetched = futures::stream::iter(parts)
+                .map(|(location, etag, range)| fetch_part(store.clone(), location, etag, range))
+                .buffered(PARTS_AHEAD);
+            while let Some(part) = fetched.next().await {
+                let failed = part.is_err();
+                if tx.send(part).await.is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Ok(BronzeObjects::Remote(rx))
+    }
+
+    /// The next object's bytes (`input` must be the next one in listing order).
+    pub(crate) fn next_object(&mut self, input: &InputObject) -> Result<Box<dyn Read + Send + '_>> {
+        match self {
+            BronzeObjects::Local(lake) => {
+                let location = Path::parse(&input.key)
+                    .map_err(|e| Error::Read { key: input.key.clone(), source: io::Error::other(e) })?;
+                let path = lake.local_file(&location).ok_or_else(|| Error::Internal("a local lake's file".into()))?;
+                let file =
+                    std::fs::File::open(&path).map_err(|source| Error::Read { key: input.key.clone(), source })?;
+                Ok(Box::new(file))
+            }
+            BronzeObjects::Remote(rx) => {
+                Ok(Box::new(ObjectReader { rx, parts_left: input.size.div_ceil(PART_BYTES), current: Bytes::new() }))
+            }
+        }
+    }
 }
 
-/// A blocking `Read` over a prefetched object stream.
-pub(crate) struct ObjectReader {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
+/// One part, again after a failure in transit; the same ETag or nothing.
+async fn fetch_part(
+    store: Arc<dyn ObjectStore>,
+    location: Path,
+    etag: Option<String>,
+    range: std::ops::Range<u64>,
+) -> io::Result<Bytes> {
+    let mut wait = std::time::Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        let options = GetOptions { range: Some(range.clone().into()), if_match: etag.clone(), ..GetOptions::default() };
+        let result = match store.get_opts(&location, options).await {
+            Ok(r) => r.bytes().await,
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(bytes) => return Ok(bytes),
+            Err(e @ object_store::Error::Generic { .. }) if attempt < PART_ATTEMPTS => {
+                tracing::warn!(key = %location, ?range, attempt, error = %e, "bronze read failed in transit; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 4;
+                attempt += 1;
+            }
+            Err(e) => return Err(io::Error::other(format!("{location} bytes {range:?}: {e}"))),
+        }
+    }
+}
+
+/// A blocking `Read` over one object's prefetched parts.
+pub(crate) struct ObjectReader<'a> {
+    rx: &'a mut mpsc::Receiver<io::Result<Bytes>>,
+    parts_left: u64,
     current: Bytes,
 }
 
-impl Read for ObjectReader {
+impl Read for ObjectReader<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         while self.current.is_empty() {
+            if self.parts_left == 0 {
+                return Ok(0);
+            }
             match self.rx.blocking_recv() {
-                Some(Ok(b)) => self.current = b,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(0),
+                Some(part) => {
+                    self.current = part?;
+                    self.parts_left -= 1;
+                }
+                None => return Err(io::Error::other("the bronze reader stopped")),
             }
         }
         let n = buf.len().min(self.current.len());

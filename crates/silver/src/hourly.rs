@@ -26,7 +26,7 @@ use object_store::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
-use crate::bronze::{Chunker, CsvCut, open_object};
+use crate::bronze::{BronzeObjects, Chunker, CsvCut};
 use crate::error::{Error, Result};
 use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};
 
@@ -421,9 +421,10 @@ fn read_inputs(
     stop: &AtomicBool,
 ) -> Result<()> {
     let mut seq = 0u64;
+    let mut objects = BronzeObjects::open(bronze, inputs, handle)?;
     for input in inputs {
         let key: Arc<str> = Arc::from(input.key.as_str());
-        let object = open_object(bronze, &input.key, handle)?;
+        let object = objects.next_object(input)?;
         let stream = decompressed(BufReader::with_capacity(256 << 10, object))
             .map_err(|source| Error::Read { key: input.key.clone(), source })?;
         let mut chunker = match &cfg.format {

@@ -662,11 +662,11 @@ async fn remove_stale(lake: &Lake, date: NaiveDate, outputs: &[OutputFile]) -> R
     }
     dirs.extend([DailyFile::EventCounts(date).dir(), DailyFile::Quality(date).dir()]);
     let mut candidates = Vec::new();
+    let mut removed = Vec::new();
     for dir in &dirs {
         candidates.extend(lake.list(dir).await?.into_iter().map(|m| m.location));
-        candidates.extend(lake.list_unfinished(dir).await?);
+        removed.extend(lake.remove_unfinished(dir, |_| true).await?);
     }
-    let mut removed = Vec::new();
     for location in candidates {
         let key = location.to_string();
         if !keep.contains(key.as_str()) {

@@ -622,8 +622,8 @@ async fn remove_stale(
     let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
     let mut removed = Vec::new();
     let dir = ModelFile::dir(model, date);
-    let listed = lake.list(&dir).await?.into_iter().map(|m| m.location);
-    for location in listed.chain(lake.list_unfinished(&dir).await?) {
+    removed.extend(lake.remove_unfinished(&dir, |_| true).await?);
+    for location in lake.list(&dir).await?.into_iter().map(|m| m.location) {
         let key = location.to_string();
         // A table model's folder holds only its parts; never another date's folder.
         let own = date.is_some() || !key.contains("/dt=");

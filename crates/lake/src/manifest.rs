@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use object_store::path::Path;
+
 use crate::conditional::Observed;
 use crate::error::{Error, Result};
 use crate::layout::ManifestKey;
@@ -311,10 +313,21 @@ pub async fn read_manifest_for_commit<T: for<'de> Deserialize<'de>>(
     key: &ManifestKey,
 ) -> Result<(Option<T>, Basis)> {
     let path = key.path();
+    // The caller holds the unit's lease: a half-written replacement of this manifest is a dead
+    // writer's (a local lake stages it as `<name>#<digits>`).
+    if let Some(name) = path.filename() {
+        let name = name.to_owned();
+        lake.remove_unfinished(&parent(&path), move |n| n == name).await?;
+    }
     let Some(observed) = lake.observe(&path).await? else { return Ok((None, Basis(None))) };
     let manifest = serde_json::from_slice(&observed.bytes)
         .map_err(|e| Error::Corrupt { key: path.to_string(), reason: e.to_string() })?;
     Ok((Some(manifest), Basis(Some(observed))))
+}
+
+fn parent(path: &Path) -> Path {
+    let parts: Vec<_> = path.parts().collect();
+    Path::from_iter(parts[..parts.len().saturating_sub(1)].iter().cloned())
 }
 
 /// Commits a run: renews its lease (failing with [`Error::LeaseLost`] if another run took it),

@@ -134,25 +134,43 @@ impl Lake {
         Ok(out)
     }
 
-    /// Files under `prefix` that a write left unfinished when its process died: on a local lake,
-    /// object_store writes `<name>#<digits>` and renames it, and never lists such files; S3 has no
-    /// such thing (an unfinished multipart upload is no object). Callers that remove their stale
-    /// files remove these too, so a crash leaves no orphan.
-    pub async fn list_unfinished(&self, prefix: &Path) -> Result<Vec<Path>> {
+    /// Removes the files under `prefix` that a write left unfinished when its process died, whose
+    /// final name `owned` accepts: on a local lake, object_store writes `<name>#<digits>` and renames
+    /// it, and never lists such files; S3 has no such thing (an unfinished multipart upload is no
+    /// object). Callers removing their stale files call this too, so a crash leaves no orphan.
+    /// Returns the removed files' lake keys.
+    pub async fn remove_unfinished(
+        &self,
+        prefix: &Path,
+        owned: impl Fn(&str) -> bool + Send + 'static,
+    ) -> Result<Vec<String>> {
         let Some(dir) = self.local_file(prefix) else { return Ok(Vec::new()) };
-        let found = tokio::task::spawn_blocking(move || {
+        let base = prefix.to_string();
+        let removed = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<String>> {
             let mut found = Vec::new();
             collect_unfinished(&dir, std::path::Path::new(""), &mut found);
-            found
+            let mut removed = Vec::new();
+            for rel in found {
+                let name = rel.last().cloned().unwrap_or_default();
+                if unfinished_target(&name).is_some_and(&owned) {
+                    let path = rel.iter().fold(dir.clone(), |p, s| p.join(s));
+                    match std::fs::remove_file(&path) {
+                        Ok(()) => removed.push(format!("{base}/{}", rel.join("/"))),
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            removed.sort();
+            Ok(removed)
         })
         .await
-        .map_err(|e| Error::Write { key: prefix.to_string(), source: std::io::Error::other(e) })?;
-        let mut keys: Vec<Path> = found
-            .into_iter()
-            .map(|rel| Path::from_iter(prefix.parts().map(|p| p.as_ref().to_owned()).chain(rel)))
-            .collect();
-        keys.sort();
-        Ok(keys)
+        .map_err(|e| Error::Write { key: prefix.to_string(), source: std::io::Error::other(e) })?
+        .map_err(|source| Error::Write { key: prefix.to_string(), source })?;
+        for key in &removed {
+            tracing::info!(key = %key, "removed a write a crash left unfinished");
+        }
+        Ok(removed)
     }
 
     /// The immediate child folders of `prefix`.

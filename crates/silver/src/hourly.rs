@@ -19,7 +19,6 @@ use eventlake_lake::manifest::{
     Attempt, Counts, HourlyManifest, InputObject, OriginalNames, OutputFile, Timings, commit_manifest, read_manifest,
     read_manifest_for_commit, write_manifest,
 };
-use eventlake_lake::store::unfinished_target;
 use eventlake_lake::write::{RollingLines, RollingParquet, WrittenFile, writer_properties};
 use eventlake_lake::{Fence, Lake, with_lease};
 use object_store::path::Path;
@@ -308,6 +307,7 @@ async fn remove_stale(
 ) -> Result<Vec<String>> {
     let keep: BTreeSet<&str> = outputs.iter().map(|o| o.key.as_str()).collect();
     let mut candidates: BTreeSet<String> = previous.iter().map(|o| o.key.clone()).collect();
+    let mut unfinished = Vec::new();
     let (start, end) = window;
     let first_day = Hour::of_micros(start).date();
     let last_day = Hour::of_micros(end - 1).date();
@@ -319,19 +319,15 @@ async fn remove_stale(
                     candidates.insert(meta.location.to_string());
                 }
             }
-            for key in lake.list_unfinished(&dir).await? {
-                if key.filename().and_then(unfinished_target).is_some_and(|n| SilverFile::owned_by(n, hour)) {
-                    candidates.insert(key.to_string());
-                }
-            }
+            unfinished.extend(lake.remove_unfinished(&dir, move |n| SilverFile::owned_by(n, hour)).await?);
         }
     }
     let quarantine = QuarantineFile::dir(hour);
     for meta in lake.list(&quarantine).await? {
         candidates.insert(meta.location.to_string());
     }
-    candidates.extend(lake.list_unfinished(&quarantine).await?.iter().map(ToString::to_string));
-    let mut removed = Vec::new();
+    unfinished.extend(lake.remove_unfinished(&quarantine, |_| true).await?);
+    let mut removed = unfinished;
     for key in candidates {
         if !keep.contains(key.as_str()) {
             let location = Path::parse(&key)

@@ -126,18 +126,16 @@ impl Lease {
     }
 
     fn held(lake: &Lake, key: &LeaseKey, record: LeaseRecord, written: Observed, sent: Instant) -> Lease {
+        let ttl = record.expires_at - record.acquired_at;
         let held = Held {
             lake: lake.clone(),
             key: key.clone(),
             owner: record.owner,
-            ttl: record.expires_at - record.acquired_at,
+            ttl,
             acquired_at: record.acquired_at,
             generation: record.generation,
             written: tokio::sync::Mutex::new(written),
-            standing: Mutex::new(Standing {
-                valid_until: valid_until(sent, record.expires_at - record.acquired_at),
-                lost: None,
-            }),
+            standing: Mutex::new(Standing { valid_until: valid_until(sent, ttl), lost: None }),
         };
         Lease { fence: Fence { held: Arc::new(held) } }
     }

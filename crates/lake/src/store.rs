@@ -75,7 +75,7 @@ impl Lake {
     /// The file behind `key` when the lake is a local directory (read directly, without the
     /// object store's per-chunk hand-offs).
     pub fn local_file(&self, key: &Path) -> Option<std::path::PathBuf> {
-        self.local.as_ref()?.path_to_filesystem(&self.full(key)).ok()
+        self.local_store_file(&self.full(key))
     }
 
     /// A file of a local lake's directory by its store path (not below a source's scope).
@@ -200,15 +200,7 @@ impl Lake {
 
     /// The object's bytes, or `None` when it does not exist.
     pub async fn get_opt(&self, key: &Path) -> Result<Option<Bytes>> {
-        let full = self.full(key);
-        retrying_read("get", key, || async {
-            match self.store.get(&full).await {
-                Ok(r) => r.bytes().await.map(Some),
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(e),
-            }
-        })
-        .await
+        Ok(self.observe(key).await?.map(|o| o.bytes))
     }
 
     pub async fn put(&self, key: &Path, bytes: impl Into<PutPayload>) -> Result<()> {
@@ -231,7 +223,7 @@ const READ_ATTEMPTS: u32 = 4;
 /// Runs an idempotent read, again after a failure in transit (a body cut off, a connection reset
 /// past the client's own retries), with backoff: 100 ms, 400 ms, 1.6 s. Answers such as "not
 /// found" or "precondition failed" are not retried.
-pub(crate) async fn retrying_read<T, F, Fut>(op: &'static str, key: &Path, read: F) -> Result<T>
+pub async fn retrying_read<T, F, Fut>(op: &'static str, key: &Path, read: F) -> Result<T>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = object_store::Result<T>>,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use eventlake_lake::Lake;
 use eventlake_lake::manifest::InputObject;
+use eventlake_lake::store::retrying_read;
 use futures::StreamExt;
 use object_store::path::Path;
 use object_store::{GetOptions, ObjectStore};
@@ -20,8 +21,6 @@ const PART_BYTES: u64 = 4 << 20;
 /// Parts in flight, across objects: S3 serves one stream at about 80 MB/s after a first-byte delay,
 /// so several at once keep the workers fed; read-ahead stays below (`PARTS_AHEAD` + 2) parts.
 const PARTS_AHEAD: usize = 8;
-/// Attempts of one part that failed in transit (a body cut off, a reset past the client's retries).
-const PART_ATTEMPTS: u32 = 4;
 
 /// An hour's bronze objects as blocking readers, in listing order: the files themselves in a local
 /// lake; elsewhere, parts fetched several at a time ahead of the reader, each a ranged GET
@@ -84,32 +83,20 @@ impl BronzeObjects {
     }
 }
 
-/// One part, again after a failure in transit; the same ETag or nothing.
+/// One part, again after a failure in transit (as every idempotent read of the lake); the same
+/// ETag or nothing.
 async fn fetch_part(
     store: Arc<dyn ObjectStore>,
     location: Path,
     etag: Option<String>,
     range: std::ops::Range<u64>,
 ) -> io::Result<Bytes> {
-    let mut wait = std::time::Duration::from_millis(100);
-    let mut attempt = 1;
-    loop {
+    retrying_read("get range", &location, || async {
         let options = GetOptions { range: Some(range.clone().into()), if_match: etag.clone(), ..GetOptions::default() };
-        let result = match store.get_opts(&location, options).await {
-            Ok(r) => r.bytes().await,
-            Err(e) => Err(e),
-        };
-        match result {
-            Ok(bytes) => return Ok(bytes),
-            Err(e @ object_store::Error::Generic { .. }) if attempt < PART_ATTEMPTS => {
-                tracing::warn!(key = %location, ?range, attempt, error = %e, "bronze read failed in transit; retrying");
-                tokio::time::sleep(wait).await;
-                wait *= 4;
-                attempt += 1;
-            }
-            Err(e) => return Err(io::Error::other(format!("{location} bytes {range:?}: {e}"))),
-        }
-    }
+        store.get_opts(&location, options).await?.bytes().await
+    })
+    .await
+    .map_err(|e| io::Error::other(format!("{e} (bytes {range:?})")))
 }
 
 /// A blocking `Read` over one object's prefetched parts.

@@ -216,16 +216,30 @@ fn json_array() {
     fuzz("json-array", Checks::framing, arrays);
 }
 
-/// Inputs that once broke a target, and the bronze fixtures, through every target.
+/// Inputs that once broke a target, the bronze fixtures, and what the libFuzzer campaign kept for
+/// each target (`fuzz-corpus/<target>/`), through every target.
 #[test]
 fn corpus() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz-corpus");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
-    files.sort();
-    assert!(!files.is_empty(), "{} is empty", dir.display());
+    let files = files_under(&dir);
+    assert!(files.len() > 3, "{} holds only {} inputs", dir.display(), files.len());
     for file in files {
         let input = std::fs::read(&file).unwrap();
         let outcome = std::panic::catch_unwind(|| CHECKS.all(&input));
         assert!(outcome.is_ok(), "{} broke a target", file.display());
     }
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files.sort();
+    files
 }

@@ -5,9 +5,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use arrow::array::{Array, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use arrow::compute::{cast, filter_record_batch};
-use arrow::datatypes::{Int64Type, TimestampMicrosecondType, UInt64Type};
+use arrow::datatypes::{Int64Type, TimestampMicrosecondType};
+use arrow::row::{OwnedRow, RowConverter, SortField};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use chrono::{Duration, NaiveDate, Utc};
 use eventlake_contract::registry::{derived, is_pointer};
@@ -28,6 +31,7 @@ use futures::StreamExt;
 use object_store::path::Path;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use crate::error::{Error, Result};
 use crate::session::{LakeSession, SessionOptions, quote};
@@ -248,15 +252,16 @@ async fn run_locked(
     }
     let quality = quality_of(&manifests, date);
 
-    let session = LakeSession::new(lake, cfg.session)?;
+    let session = Arc::new(LakeSession::new(lake, cfg.session)?);
     let handle = Handle::current();
     let mut counts = DailyCounts::default();
     let mut by_name: BTreeMap<(String, String), NameStats> = BTreeMap::new();
     let mut examples = Vec::new();
     let mut outputs = Vec::new();
     let types: BTreeSet<String> = inputs.iter().filter_map(|i| layout::event_type_of(&i.key)).collect();
-    for event_type in types {
-        let out = dedup_type(&session, lake, &registry, &event_type, date, cfg, &handle).await?;
+    let deduplicated = dedup_types(&session, lake, &registry, types, date, cfg).await?;
+    // In type order, whichever finished first: the manifest is the same for every run.
+    for (event_type, out) in deduplicated.into_values() {
         counts.silver_rows += out.silver_rows;
         counts.gold_rows += out.gold_rows;
         counts.duplicates += out.duplicates;
@@ -382,19 +387,74 @@ struct TypeOutput {
 }
 
 /// Deduplicates one event type's silver for `date` and streams the kept rows into gold.
+/// Event types deduplicated at once: one type's sort overlaps another's dedup and encoding.
+/// Under a memory limit one at a time: the engine's final merges cannot spill, and a second
+/// type's sorts would take the memory they need.
+const TYPES_IN_FLIGHT: usize = 2;
+
+/// Deduplicates every event type of the day, [`TYPES_IN_FLIGHT`] at a time; the outputs by type
+/// order. The first failure stops the run (dropping the set aborts the types still running).
+async fn dedup_types(
+    session: &Arc<LakeSession>,
+    lake: &Lake,
+    registry: &Arc<Registry>,
+    types: BTreeSet<String>,
+    date: NaiveDate,
+    cfg: &DailyConfig,
+) -> Result<BTreeMap<usize, (String, TypeOutput)>> {
+    let in_flight = if cfg.session.memory_limit.is_some() { 1 } else { TYPES_IN_FLIGHT };
+    let cfg = Arc::new(cfg.clone());
+    let mut waiting = types.into_iter().enumerate();
+    let mut running = JoinSet::new();
+    let mut done = BTreeMap::new();
+    loop {
+        while running.len() < in_flight
+            && let Some((n, event_type)) = waiting.next()
+        {
+            let (session, lake, registry, cfg) = (session.clone(), lake.clone(), registry.clone(), cfg.clone());
+            running.spawn(async move {
+                let out = dedup_type(&session, &lake, &registry, &event_type, n, date, &cfg).await;
+                (n, event_type, out)
+            });
+        }
+        let Some(joined) = running.join_next().await else {
+            return Ok(done);
+        };
+        let (n, event_type, out) = joined.map_err(|e| Error::Internal(format!("dedup task: {e}")))?;
+        done.insert(n, (event_type, out?));
+    }
+}
+
 async fn dedup_type(
     session: &LakeSession,
     lake: &Lake,
     registry: &Registry,
     event_type: &str,
+    n: usize,
     date: NaiveDate,
     cfg: &DailyConfig,
-    handle: &Handle,
 ) -> Result<TypeOutput> {
     let dir = layout::SilverPartition::date_path(event_type, date);
     let schema = registry.table(event_type).map(|t| t.silver_arrow_schema());
-    session.register_parquet("silver_day", &dir, schema, &["hour"]).await?;
-    let table_schema = session.ctx.table("silver_day").await?.schema().as_arrow().clone();
+    // A table per type, as types run side by side.
+    let table = format!("silver_{n}");
+    session.register_parquet(&table, &dir, schema, &["hour"]).await?;
+    let out = dedup_table(session, lake, registry, event_type, &table, date, cfg).await;
+    session.ctx.deregister_table(&table)?;
+    out
+}
+
+async fn dedup_table(
+    session: &LakeSession,
+    lake: &Lake,
+    registry: &Registry,
+    event_type: &str,
+    table: &str,
+    date: NaiveDate,
+    cfg: &DailyConfig,
+) -> Result<TypeOutput> {
+    let handle = Handle::current();
+    let table_schema = session.ctx.table(table).await?.schema().as_arrow().clone();
     let columns: Vec<String> = table_schema.fields().iter().map(|f| f.name().clone()).filter(|n| n != "hour").collect();
     let env = &registry.options().envelope;
     let id = env.id_column();
@@ -403,10 +463,8 @@ async fn dedup_type(
     let direction = if registry.options().entity.is_some() { "DESC" } else { "ASC" };
     // Rows that take their arrival hour as their time differ in it only by when they arrived.
     let arrival_time = env.created_at.is_none().then_some(derived::CREATED_DATETIME);
-    let content: Vec<String> = columns
-        .iter()
-        .filter(|c| !LINEAGE.contains(&c.as_str()) && Some(c.as_str()) != arrival_time)
-        .map(|c| quote(c))
+    let content: Vec<usize> = (0..columns.len())
+        .filter(|i| !LINEAGE.contains(&columns[*i].as_str()) && Some(columns[*i].as_str()) != arrival_time)
         .collect();
     let gold_cols: Vec<String> = columns.iter().filter(|c| !DROPPED_IN_GOLD.contains(&c.as_str())).cloned().collect();
     let order = format!(
@@ -415,12 +473,11 @@ async fn dedup_type(
         quote(derived::SOURCE_KEY),
         quote(derived::SOURCE_LINE)
     );
-    let window = format!("PARTITION BY {} ORDER BY {order}", quote(&id));
+    // Sorted by id, then delivery: the first row of each id is the delivery kept. The sort spills
+    // under the memory limit, and gold comes out ordered by id.
     let sql = format!(
-        "SELECT {cols}, __h, row_number() OVER ({window}) AS __rn, first_value(__h) OVER ({window}) AS __h0 \
-         FROM (SELECT *, row_hash({content}) AS __h FROM silver_day) ORDER BY {id}, {order}",
+        "SELECT {cols} FROM {table} ORDER BY {id}, {order}",
         cols = columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", "),
-        content = content.join(", "),
         id = quote(&id),
     );
     let df = session.ctx.sql(&sql).await?;
@@ -459,7 +516,9 @@ async fn dedup_type(
         });
     };
     let gold_idx: Vec<usize> = gold_cols.iter().filter_map(|c| idx(c)).collect();
-    let (i_h, i_rn, i_h0) = (columns.len(), columns.len() + 1, columns.len() + 2);
+    let lineage = Lineage { arrival: i_arrival, key: i_key, line: i_line };
+    let content = Content::new(&table_schema, content, event_type)?;
+    let mut first: Option<FirstDelivery> = None;
 
     let mut out = TypeOutput {
         silver_rows: 0,
@@ -470,7 +529,6 @@ async fn dedup_type(
         examples: Vec::new(),
         outputs: Vec::new(),
     };
-    let mut kept_at = String::new();
     let mut failure = None;
     while let Some(batch) = stream.next().await {
         let batch = match batch {
@@ -486,9 +544,6 @@ async fn dedup_type(
             event_type: event_type.into(),
             what: format!("{what} has an unexpected type"),
         };
-        let rn = batch.column(i_rn).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row number"))?;
-        let h = batch.column(i_h).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
-        let h0 = batch.column(i_h0).as_primitive_opt::<UInt64Type>().ok_or_else(|| unexpected("row hash"))?;
         let names = batch.column(i_name).as_string_opt::<i32>().ok_or_else(|| unexpected("event name"))?;
         // Entity ids may be integers; examples show them as text.
         let ids = cast(batch.column(i_id), &DataType::Utf8).map_err(|_| unexpected("event id"))?;
@@ -501,8 +556,6 @@ async fn dedup_type(
             .column(i_arrival)
             .as_primitive_opt::<TimestampMicrosecondType>()
             .ok_or_else(|| unexpected("arrival_hour"))?;
-        let keys = batch.column(i_key).as_string_opt::<i32>().ok_or_else(|| unexpected("source_key"))?;
-        let lines = batch.column(i_line).as_primitive_opt::<Int64Type>().ok_or_else(|| unexpected("source_line"))?;
         let mut keep = Vec::with_capacity(n);
         for r in 0..n {
             let name = names.value(r);
@@ -510,23 +563,28 @@ async fn dedup_type(
                 Some(s) => s,
                 None => out.by_name.entry(name.to_owned()).or_default(),
             };
-            let first = rn.value(r) == 1;
-            keep.push(first);
-            let at = || {
-                let t = chrono::DateTime::from_timestamp_micros(arrival.value(r)).unwrap_or_default();
-                format!("{} {}:{}", t.format("%Y-%m-%dT%H"), keys.value(r), lines.value(r))
-            };
-            if first {
-                out.gold_rows += 1;
-                stats.events += 1;
-                let t = created.value(r);
-                stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
-                stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
-                if arrival.value(r) >= day_end {
-                    stats.late += 1;
+            let id = ids.value(r);
+            let kept = match first.as_mut() {
+                Some(f) if f.id == id => f,
+                _ => {
+                    keep.push(true);
+                    out.gold_rows += 1;
+                    stats.events += 1;
+                    let t = created.value(r);
+                    stats.first = Some(stats.first.map_or(t, |f| f.min(t)));
+                    stats.last = Some(stats.last.map_or(t, |l| l.max(t)));
+                    if arrival.value(r) >= day_end {
+                        stats.late += 1;
+                    }
+                    match first.as_mut() {
+                        Some(f) => f.start(id, r),
+                        None => first = Some(FirstDelivery::new(id, r)),
+                    }
+                    continue;
                 }
-                kept_at = at();
-            } else if h.value(r) == h0.value(r) {
+            };
+            keep.push(false);
+            if content.same(kept, &batch, r)? {
                 out.duplicates += 1;
                 stats.duplicates += 1;
             } else {
@@ -535,13 +593,17 @@ async fn dedup_type(
                 if out.examples.len() < cfg.conflict_examples {
                     out.examples.push(ConflictExample {
                         event_type: event_type.to_owned(),
-                        event_id: ids.value(r).to_owned(),
+                        event_id: id.to_owned(),
                         event_name: name.to_owned(),
-                        kept: kept_at.clone(),
-                        dropped: at(),
+                        kept: lineage.at(kept.batch(&batch), kept.row),
+                        dropped: lineage.at(&batch, r),
                     });
                 }
             }
+        }
+        // The kept delivery may be compared with rows of the next batches.
+        if let Some(f) = first.as_mut() {
+            f.batch.get_or_insert_with(|| batch.clone());
         }
         let arrow = |source| Error::Arrow { context: format!("gold rows of {event_type}"), source };
         let kept = filter_record_batch(&batch, &BooleanArray::from(keep)).map_err(arrow)?;
@@ -558,6 +620,95 @@ async fn dedup_type(
     }
     out.outputs = written?;
     Ok(out)
+}
+
+/// The delivery kept for the id being read, which its later deliveries are compared with.
+struct FirstDelivery {
+    id: String,
+    /// `None` while it is in the batch being read.
+    batch: Option<RecordBatch>,
+    row: usize,
+    /// Its content in Arrow's row format, once a second delivery asks for it.
+    content: Option<OwnedRow>,
+}
+
+impl FirstDelivery {
+    fn new(id: &str, row: usize) -> FirstDelivery {
+        FirstDelivery { id: id.to_owned(), batch: None, row, content: None }
+    }
+
+    /// Takes the next id's first delivery, in the batch being read, reusing the id's buffer.
+    fn start(&mut self, id: &str, row: usize) {
+        self.id.clear();
+        self.id.push_str(id);
+        self.batch = None;
+        self.row = row;
+        self.content = None;
+    }
+
+    fn batch<'a>(&'a self, current: &'a RecordBatch) -> &'a RecordBatch {
+        self.batch.as_ref().unwrap_or(current)
+    }
+}
+
+/// The columns that make a delivery's content, compared byte for byte in Arrow's row format (only
+/// for ids delivered more than once).
+struct Content {
+    columns: Vec<usize>,
+    converter: RowConverter,
+    event_type: String,
+}
+
+impl Content {
+    fn new(schema: &Schema, columns: Vec<usize>, event_type: &str) -> Result<Content> {
+        let fields = columns.iter().map(|i| SortField::new(schema.field(*i).data_type().clone())).collect();
+        let converter = RowConverter::new(fields)
+            .map_err(|source| Error::Arrow { context: format!("comparing deliveries of {event_type}"), source })?;
+        Ok(Content { columns, converter, event_type: event_type.to_owned() })
+    }
+
+    fn row(&self, batch: &RecordBatch, row: usize) -> Result<OwnedRow> {
+        let arrays: Vec<ArrayRef> = self.columns.iter().map(|i| batch.column(*i).slice(row, 1)).collect();
+        let rows = self.converter.convert_columns(&arrays).map_err(|source| Error::Arrow {
+            context: format!("comparing deliveries of {}", self.event_type),
+            source,
+        })?;
+        Ok(rows.row(0).owned())
+    }
+
+    /// Whether row `row` of `batch` has the content of the kept delivery.
+    fn same(&self, kept: &mut FirstDelivery, batch: &RecordBatch, row: usize) -> Result<bool> {
+        let theirs = self.row(batch, row)?;
+        let ours = match kept.content.take() {
+            Some(c) => c,
+            None => self.row(kept.batch(batch), kept.row)?,
+        };
+        let same = ours.row() == theirs.row();
+        kept.content = Some(ours);
+        Ok(same)
+    }
+}
+
+/// Where a delivery came from: arrival hour, bronze key and line.
+struct Lineage {
+    arrival: usize,
+    key: usize,
+    line: usize,
+}
+
+impl Lineage {
+    fn at(&self, batch: &RecordBatch, row: usize) -> String {
+        let arrival = batch.column(self.arrival).as_primitive_opt::<TimestampMicrosecondType>();
+        let key = batch.column(self.key).as_string_opt::<i32>();
+        let line = batch.column(self.line).as_primitive_opt::<Int64Type>();
+        match (arrival, key, line) {
+            (Some(a), Some(k), Some(l)) => {
+                let t = chrono::DateTime::from_timestamp_micros(a.value(row)).unwrap_or_default();
+                format!("{} {}:{}", t.format("%Y-%m-%dT%H"), k.value(row), l.value(row))
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //!  silver/event_type=<t>/dt=D/hour=*/part-*.parquet      (every arrival run that wrote date D)
-//!        │  row_hash(content) · row_number() OVER (PARTITION BY event id ORDER BY arrival, key, line)
+//!        │  sorted by (event id, arrival, key, line); first delivery kept, later ones compared by content
 //!        ▼
 //!  gold/events/event_type=<t>/dt=D/part-<n>.parquet       one row per event id: the earliest delivery
 //!  gold/daily_event_counts/dt=D/part-0.parquet            per event name: events, duplicates, conflicts, …
@@ -34,7 +34,6 @@ mod error;
 pub mod models;
 pub mod query;
 mod report;
-mod row_hash;
 mod session;
 
 pub use daily::{DailyConfig, DailyOutcome, DayStatus, hourly_runs, missing_hours, run_day, silver_inputs, stale_days};

@@ -13,7 +13,6 @@ use eventlake_lake::Lake;
 use object_store::path::Path;
 
 use crate::error::{Error, Result};
-use crate::row_hash::RowHash;
 
 /// How a session is sized.
 #[derive(Debug, Clone, Copy)]
@@ -66,7 +65,6 @@ impl LakeSession {
             }
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime);
-        ctx.register_udf(RowHash::udf());
         // The engine reads through the lake's own store: one S3 client and credential chain.
         if let Some(bucket) = lake.bucket_url() {
             let url = url::Url::parse(bucket)

@@ -1,6 +1,6 @@
 //! One hourly run: lease → list → (skip if current) → pipeline → check → manifest → clean up.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::io::BufReader;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
@@ -10,22 +10,20 @@ use chrono::{Duration, Utc};
 use eventlake_contract::Registry;
 use eventlake_contract::delimited::CsvRows;
 use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, RecordFormat, decompressed};
-use eventlake_contract::registry::derived;
 use eventlake_lake::bronze::{ArrivalLayout, BronzeListing};
-use eventlake_lake::layout::{
-    self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, SilverPartition, event_window,
-};
+use eventlake_lake::layout::{self, Hour, LeaseKey, ManifestKey, QuarantineFile, SilverFile, event_window};
 use eventlake_lake::manifest::{
     Attempt, Counts, HourlyManifest, InputObject, OriginalNames, OutputFile, Timings, commit_manifest, read_manifest,
     read_manifest_for_commit, write_manifest,
 };
-use eventlake_lake::write::{RollingLines, RollingParquet, WrittenFile, writer_properties};
+use eventlake_lake::write::{RollingLines, WrittenFile};
 use eventlake_lake::{Fence, Lake, with_lease};
 use object_store::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
 use crate::bronze::{BronzeObjects, Chunker, CsvCut};
+use crate::encoders::{EncoderSetup, SilverEncoders};
 use crate::error::{Error, Result};
 use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};
 
@@ -392,7 +390,7 @@ fn pipeline(
             }
         }
         drop(out_tx);
-        let written = write_outputs(ctx, lake, cfg, handle, &out_rx, &stop);
+        let written = write_outputs(s, ctx, lake, cfg, handle, &out_rx, &stop);
         // Drain so no worker stays blocked on a full channel.
         for _ in out_rx.iter() {}
         let read = reader.join().map_err(|_| Error::Internal("reader thread panicked".into()))?;
@@ -469,126 +467,91 @@ fn read_inputs(
 }
 
 /// The open writers of a run.
-struct Writers {
-    silver: BTreeMap<SilverPartition, RollingParquet>,
+struct Writers<'scope> {
+    silver: SilverEncoders<'scope>,
     quarantine: RollingLines,
     tally: Tally,
 }
 
-impl Writers {
+impl Writers<'_> {
     fn abort(self) {
-        for (_, w) in self.silver {
-            w.abort();
-        }
+        self.silver.abort();
         self.quarantine.abort();
+    }
+
+    /// Abandons the open files after `error`; returns its cause.
+    fn fail(self, error: Error) -> Error {
+        self.quarantine.abort();
+        self.silver.fail(error)
     }
 
     fn finish(self, arrival: Hour) -> Result<PipelineOutput> {
         let mut outputs = Vec::new();
-        for (partition, w) in self.silver {
+        let silver = match self.silver.finish() {
+            Ok(s) => s,
+            Err(e) => {
+                self.quarantine.abort();
+                return Err(e);
+            }
+        };
+        for (partition, files) in silver {
             let hour = partition.hour;
             let event_type = Some(partition.event_type);
-            outputs.extend(w.finish()?.into_iter().map(|f| output(f, "silver", event_type.clone(), hour)));
+            outputs.extend(files.into_iter().map(|f| output(f, "silver", event_type.clone(), hour)));
         }
         outputs.extend(self.quarantine.finish()?.into_iter().map(|f| output(f, "quarantine", None, arrival)));
         Ok(PipelineOutput { tally: self.tally, outputs })
     }
 }
 
-fn write_outputs(
+fn write_outputs<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
     ctx: &HourContext,
     lake: &Lake,
     cfg: &HourlyConfig,
     handle: &Handle,
     rx: &mpsc::Receiver<Result<ChunkOutput>>,
     stop: &AtomicBool,
-) -> Result<Writers> {
+) -> Result<Writers<'scope>> {
     let arrival = ctx.arrival;
     let quarantine_part = Box::new(move |part| QuarantineFile { arrival, part }.path());
+    let setup = EncoderSetup {
+        lake: lake.clone(),
+        handle: handle.clone(),
+        arrival,
+        id_column: ctx.id_column(),
+        target_file_bytes: cfg.target_file_bytes,
+    };
     let mut w = Writers {
-        silver: BTreeMap::new(),
+        silver: SilverEncoders::start(scope, &setup, cfg.workers.max(1), cfg.buffer_budget_bytes)?,
         quarantine: RollingLines::new(lake.clone(), handle.clone(), cfg.target_file_bytes, quarantine_part),
         tally: Tally::default(),
     };
     let mut pending: HashMap<u64, ChunkOutput> = HashMap::new();
     let mut next = 0u64;
-    let mut failure = None;
     for result in rx.iter() {
-        let out = match result {
-            Ok(o) => o,
-            Err(e) => {
-                stop.store(true, Ordering::Relaxed);
-                failure = Some(e);
-                break;
+        let written = result.and_then(|out| {
+            pending.insert(out.seq, out);
+            while let Some(out) = pending.remove(&next) {
+                next += 1;
+                write_chunk(&mut w, out)?;
             }
-        };
-        pending.insert(out.seq, out);
-        while let Some(out) = pending.remove(&next) {
-            next += 1;
-            if let Err(e) = write_chunk(ctx, lake, cfg, handle, &mut w, out) {
-                stop.store(true, Ordering::Relaxed);
-                failure = Some(e);
-                break;
-            }
-        }
-        if failure.is_some() {
-            break;
+            Ok(())
+        });
+        if let Err(e) = written {
+            stop.store(true, Ordering::Relaxed);
+            return Err(w.fail(e));
         }
     }
-    match failure {
-        Some(e) => {
-            w.abort();
-            Err(e)
-        }
-        None => Ok(w),
-    }
+    Ok(w)
 }
 
-fn write_chunk(
-    ctx: &HourContext,
-    lake: &Lake,
-    cfg: &HourlyConfig,
-    handle: &Handle,
-    w: &mut Writers,
-    out: ChunkOutput,
-) -> Result<()> {
+fn write_chunk(w: &mut Writers<'_>, out: ChunkOutput) -> Result<()> {
     for (partition, batch) in out.batches {
-        let writer = match w.silver.get_mut(&partition) {
-            Some(x) => x,
-            None => {
-                // Unique per row: dictionaries would only cost time.
-                let unique = [derived::SOURCE_LINE.to_owned(), derived::CREATED_DATETIME.to_owned(), ctx.id_column()];
-                let (arrival, p) = (ctx.arrival, partition.clone());
-                let name = Box::new(move |part| SilverFile { partition: p.clone(), arrival, part }.path());
-                let writer = RollingParquet::new(
-                    lake.clone(),
-                    handle.clone(),
-                    batch.schema(),
-                    writer_properties(&unique),
-                    cfg.target_file_bytes,
-                    name,
-                );
-                w.silver.entry(partition).or_insert(writer)
-            }
-        };
-        writer.write(&batch)?;
+        w.silver.write(partition, batch)?;
     }
     w.quarantine.write(&out.quarantine, out.tally.quarantined)?;
     w.tally.add(&out.tally);
-    // Keep the buffered row groups of many partitions within budget.
-    let buffered: usize = w.silver.values().map(RollingParquet::buffered).sum();
-    if buffered > cfg.buffer_budget_bytes {
-        let mut by_size: Vec<_> = w.silver.values_mut().collect();
-        by_size.sort_by_key(|p| std::cmp::Reverse(p.buffered()));
-        let mut remaining = buffered;
-        for p in by_size {
-            if remaining <= cfg.buffer_budget_bytes / 2 {
-                break;
-            }
-            remaining = remaining.saturating_sub(p.buffered());
-            p.flush()?;
-        }
-    }
     Ok(())
 }
 

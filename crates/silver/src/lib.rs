@@ -32,6 +32,7 @@
 //! ```
 
 mod bronze;
+mod encoders;
 mod error;
 mod hourly;
 mod report;

@@ -49,11 +49,6 @@ impl ObjectSink {
         self.written
     }
 
-    /// Bytes held in memory, not yet shipped.
-    pub fn buffered(&self) -> usize {
-        self.buf.len()
-    }
-
     fn ship_part(&mut self) -> io::Result<()> {
         if self.upload.is_none() {
             let store = self.lake.store().clone();
@@ -292,11 +287,6 @@ impl RollingParquet {
             Ok(())
         };
         self.parts.write(batch.num_rows() as u64, open, write)
-    }
-
-    /// Bytes held in memory: the open row group and the unshipped part of the upload.
-    pub fn buffered(&self) -> usize {
-        self.parts.current.as_ref().map_or(0, |(w, _, _)| w.in_progress_size() + w.inner().buffered())
     }
 
     /// Flushes the open row group (to bound memory).

@@ -2,10 +2,14 @@
 //!
 //! Encoding (dictionaries, zstd) costs about as much CPU as parsing and validating, so one writer
 //! thread would be the run's critical path. Each partition is assigned, the first time it is seen,
-//! to the encoder with the fewest rows so far and stays there, so its batches are encoded in input
-//! order and its files are the same whatever the timing. Row groups are flushed early by a memory
-//! budget the dispatcher keeps from the batches it hands out, so flush points depend on the input
-//! only.
+//! to the encoder with the fewest rows so far and stays there, so its files are the same whatever
+//! the timing.
+//!
+//! A partition's rows wait as Arrow batches until they make a row group, which is then encoded
+//! whole: a Parquet column writer holds zstd contexts and a dictionary table (over 100 KiB each),
+//! so an hour with hundreds of partitions (many event types, late events) must not keep one open
+//! per partition and column. The batches waiting are bounded by a memory budget; over it, the
+//! partitions holding the most become row groups. Flush points depend on the input only.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -20,15 +24,21 @@ use tokio::runtime::Handle;
 
 use crate::error::{Error, Result};
 
-/// Batches queued per encoder before the dispatcher waits.
-const QUEUE: usize = 8;
+/// Row groups queued per encoder before the dispatcher waits.
+const QUEUE: usize = 2;
 
 enum Job {
-    Write(SilverPartition, RecordBatch),
-    /// Flush the partition's open row group (memory budget).
-    Flush(SilverPartition),
+    /// A partition's next row group, in input order.
+    RowGroup(SilverPartition, Vec<RecordBatch>),
     /// Close every file and report them.
     Finish,
+}
+
+/// A partition's batches not yet handed to its encoder.
+#[derive(Default)]
+struct Waiting {
+    batches: Vec<RecordBatch>,
+    bytes: usize,
 }
 
 /// What every encoder needs to open a partition's writer.
@@ -49,8 +59,9 @@ pub(crate) struct SilverEncoders<'scope> {
     threads: Vec<ScopedJoinHandle<'scope, Result<Written>>>,
     assigned: HashMap<SilverPartition, usize>,
     rows: Vec<u64>,
-    /// Arrow bytes handed to each partition since its row group was last flushed by the budget.
-    unflushed: BTreeMap<SilverPartition, usize>,
+    waiting: BTreeMap<SilverPartition, Waiting>,
+    /// Arrow bytes of all waiting batches.
+    waiting_bytes: usize,
     budget_bytes: usize,
 }
 
@@ -67,7 +78,8 @@ impl<'scope> SilverEncoders<'scope> {
             threads: Vec::new(),
             assigned: HashMap::new(),
             rows: Vec::new(),
-            unflushed: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            waiting_bytes: 0,
             budget_bytes,
         };
         for n in 0..threads.max(1) {
@@ -84,9 +96,36 @@ impl<'scope> SilverEncoders<'scope> {
         Ok(encoders)
     }
 
-    /// Queues `batch` for its partition's encoder; flushes the largest open row groups when the
-    /// batches handed out since their last flush exceed the budget.
+    /// Adds `batch` to its partition's next row group. A partition holding a quarter of the budget
+    /// becomes a row group; over the budget, the partitions holding the most do, down to half of it.
     pub(crate) fn write(&mut self, partition: SilverPartition, batch: RecordBatch) -> Result<()> {
+        let bytes = batch.get_array_memory_size();
+        self.waiting_bytes += bytes;
+        let waiting = self.waiting.entry(partition.clone()).or_default();
+        waiting.batches.push(batch);
+        waiting.bytes += bytes;
+        if waiting.bytes >= self.budget_bytes / 4 {
+            self.send_row_group(partition)?;
+        }
+        if self.waiting_bytes > self.budget_bytes {
+            let mut by_size: Vec<(usize, SilverPartition)> =
+                self.waiting.iter().map(|(p, w)| (w.bytes, p.clone())).collect();
+            by_size.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            for (_, partition) in by_size {
+                if self.waiting_bytes <= self.budget_bytes / 2 {
+                    break;
+                }
+                self.send_row_group(partition)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn send_row_group(&mut self, partition: SilverPartition) -> Result<()> {
+        let Some(waiting) = self.waiting.remove(&partition) else {
+            return Ok(());
+        };
+        self.waiting_bytes -= waiting.bytes;
         let encoder = match self.assigned.get(&partition) {
             Some(n) => *n,
             None => {
@@ -95,25 +134,8 @@ impl<'scope> SilverEncoders<'scope> {
                 n
             }
         };
-        self.rows[encoder] += batch.num_rows() as u64;
-        *self.unflushed.entry(partition.clone()).or_default() += batch.get_array_memory_size();
-        self.send(encoder, Job::Write(partition, batch))?;
-        let total: usize = self.unflushed.values().sum();
-        if total > self.budget_bytes {
-            let mut by_size: Vec<(SilverPartition, usize)> = std::mem::take(&mut self.unflushed).into_iter().collect();
-            by_size.sort_by_key(|(p, size)| (std::cmp::Reverse(*size), p.clone()));
-            let mut remaining = total;
-            for (partition, size) in by_size {
-                if remaining <= self.budget_bytes / 2 {
-                    self.unflushed.insert(partition, size);
-                    continue;
-                }
-                remaining -= size;
-                let encoder = self.assigned.get(&partition).copied().unwrap_or(0);
-                self.send(encoder, Job::Flush(partition))?;
-            }
-        }
-        Ok(())
+        self.rows[encoder] += waiting.batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
+        self.send(encoder, Job::RowGroup(partition, waiting.batches))
     }
 
     fn send(&self, encoder: usize, job: Job) -> Result<()> {
@@ -133,8 +155,15 @@ impl<'scope> SilverEncoders<'scope> {
         }
     }
 
-    /// Closes every partition's files; returns them by partition, in partition order.
-    pub(crate) fn finish(self) -> Result<Written> {
+    /// Encodes the rows still waiting, closes every partition's files; returns them by partition,
+    /// in partition order.
+    pub(crate) fn finish(mut self) -> Result<Written> {
+        let partitions: Vec<SilverPartition> = self.waiting.keys().cloned().collect();
+        for partition in partitions {
+            if let Err(e) = self.send_row_group(partition) {
+                return Err(self.fail(e));
+            }
+        }
         for queue in &self.queues {
             // An encoder that stopped early reports why when joined.
             let _ = queue.send(Job::Finish);
@@ -174,11 +203,14 @@ fn encode(setup: &EncoderSetup, jobs: &Receiver<Job>) -> Result<Written> {
     let outcome = (|| {
         for job in jobs.iter() {
             match job {
-                Job::Write(partition, batch) => writer(&mut writers, setup, partition, &batch).write(&batch)?,
-                Job::Flush(partition) => {
-                    if let Some(w) = writers.get_mut(&partition) {
-                        w.flush()?;
+                Job::RowGroup(partition, batches) => {
+                    let Some(first) = batches.first() else { continue };
+                    let w = writer(&mut writers, setup, partition, first);
+                    for batch in &batches {
+                        w.write(batch)?;
                     }
+                    // Closing the row group frees its column writers.
+                    w.flush()?;
                 }
                 Job::Finish => return Ok(true),
             }

@@ -52,7 +52,7 @@ pub struct HourlyConfig {
     pub chunk_bytes: usize,
     /// Largest record accepted.
     pub max_record_bytes: usize,
-    /// Memory the pipeline's open Parquet row groups may use before they are flushed early.
+    /// Arrow bytes of silver rows waiting to be encoded; a row group holds at most a quarter.
     pub buffer_budget_bytes: usize,
     /// Crash the process at this point (crash-recovery tests).
     pub crash_at: Option<CrashPoint>,
@@ -88,7 +88,7 @@ impl Default for HourlyConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             chunk_bytes: 4 << 20,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
-            buffer_budget_bytes: 192 << 20,
+            buffer_budget_bytes: 128 << 20,
             crash_at: None,
         }
     }

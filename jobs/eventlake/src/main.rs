@@ -19,6 +19,7 @@ use clap::Parser;
 
 /// Jobs allocate and free many short-lived buffers on several threads (Arrow builders, Parquet
 /// pages): mimalloc reuses them without the page faults and per-thread arenas of glibc's allocator.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

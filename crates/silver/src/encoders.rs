@@ -24,8 +24,9 @@ use tokio::runtime::Handle;
 
 use crate::error::{Error, Result};
 
-/// Row groups queued per encoder before the dispatcher waits.
-const QUEUE: usize = 2;
+/// Row groups queued per encoder before the dispatcher waits: with the one being encoded, the
+/// Arrow bytes out of the budget's count are at most two row groups per encoder.
+const QUEUE: usize = 1;
 
 enum Job {
     /// A partition's next row group, in input order.

@@ -88,7 +88,7 @@ impl Default for HourlyConfig {
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             chunk_bytes: 4 << 20,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
-            buffer_budget_bytes: 128 << 20,
+            buffer_budget_bytes: 96 << 20,
             crash_at: None,
         }
     }

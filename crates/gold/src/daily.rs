@@ -386,7 +386,6 @@ struct TypeOutput {
     outputs: Vec<OutputFile>,
 }
 
-/// Deduplicates one event type's silver for `date` and streams the kept rows into gold.
 /// Event types deduplicated at once: one type's sort overlaps another's dedup and encoding.
 /// Under a memory limit one at a time: the engine's final merges cannot spill, and a second
 /// type's sorts would take the memory they need.
@@ -425,6 +424,7 @@ async fn dedup_types(
     }
 }
 
+/// Deduplicates one event type's silver for `date` and streams the kept rows into gold.
 async fn dedup_type(
     session: &LakeSession,
     lake: &Lake,

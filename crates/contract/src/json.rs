@@ -148,10 +148,7 @@ pub struct Tape {
 impl Tape {
     /// Parses one JSON text (surrounding whitespace allowed).
     pub fn parse<'a>(&'a mut self, input: &'a [u8]) -> Result<Value<'a>, ParseError> {
-        let text = match std::str::from_utf8(input) {
-            Ok(t) => t,
-            Err(e) => return Err(ParseError { offset: e.valid_up_to(), kind: ParseErrorKind::InvalidUtf8 }),
-        };
+        let text = checked_utf8(input)?;
         let end = self.parse_prefix(input)?;
         let rest = &input[end..];
         if let Some(i) = rest.iter().position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t')) {
@@ -566,14 +563,20 @@ impl Parser<'_, '_> {
             keys.push((k.a, k.b, k.escaped));
             i = nodes[i + 1].next as usize;
         }
-        let text = |&(a, b, esc): &(u32, u32, bool)| -> &str {
-            if esc { &self.tape.decoded[a as usize..b as usize] } else { utf8(&self.bytes[a as usize..b as usize]) }
+        // Keys compare as bytes: equal text is equal bytes, and the record's UTF-8 is checked once,
+        // by the caller.
+        let text = |&(a, b, esc): &(u32, u32, bool)| -> &[u8] {
+            if esc {
+                &self.tape.decoded.as_bytes()[a as usize..b as usize]
+            } else {
+                &self.bytes[a as usize..b as usize]
+            }
         };
         let mut dup = None;
         if keys.len() <= 24 {
             // Cheap fingerprints (length, first and last byte) first; text only when they agree.
             let fp = |k: &(u32, u32, bool)| -> u64 {
-                let t = text(k).as_bytes();
+                let t = text(k);
                 ((t.len() as u64) << 16)
                     | (u64::from(t.first().copied().unwrap_or(0)) << 8)
                     | u64::from(t.last().copied().unwrap_or(0))
@@ -585,15 +588,15 @@ impl Parser<'_, '_> {
             'outer: for x in 0..keys.len() {
                 for y in x + 1..keys.len() {
                     if prints[x] == prints[y] && text(&keys[x]) == text(&keys[y]) {
-                        dup = Some(text(&keys[y]).to_owned());
+                        dup = Some(String::from_utf8_lossy(text(&keys[y])).into_owned());
                         break 'outer;
                     }
                 }
             }
         } else {
-            let mut sorted: Vec<&str> = keys.iter().map(text).collect();
+            let mut sorted: Vec<&[u8]> = keys.iter().map(text).collect();
             sorted.sort_unstable();
-            dup = sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0].to_owned());
+            dup = sorted.windows(2).find(|w| w[0] == w[1]).map(|w| String::from_utf8_lossy(w[0]).into_owned());
         }
         self.tape.key_scratch = keys;
         match dup {
@@ -665,6 +668,15 @@ fn hex4(b: &[u8], i: usize) -> Result<u32, ParseError> {
         v = v * 16 + u32::from(x);
     }
     Ok(v)
+}
+
+/// `input` as text, or where its UTF-8 goes wrong. Every record is checked once, whole, with
+/// SIMD; std's slower check only runs to locate an error.
+pub fn checked_utf8(input: &[u8]) -> Result<&str, ParseError> {
+    simdutf8::basic::from_utf8(input).map_err(|_| {
+        let offset = std::str::from_utf8(input).err().map_or(0, |e| e.valid_up_to());
+        ParseError { offset, kind: ParseErrorKind::InvalidUtf8 }
+    })
 }
 
 /// The parser only slices validated UTF-8 at ASCII boundaries.

@@ -36,6 +36,7 @@
 //! ```
 
 pub mod accept;
+pub mod chunks;
 pub mod delimited;
 pub mod dialect;
 pub mod error;

@@ -14,7 +14,7 @@
 
 use std::io::{self, BufRead, Read};
 
-use crate::json::{ParseError, ParseErrorKind, Tape, Value};
+use crate::json::{ParseError, ParseErrorKind, Tape, Value, checked_utf8};
 
 /// How a source's bronze objects hold records (gzip of either is detected by content).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -264,13 +264,9 @@ impl<R: Read> RecordReader<R> {
                 let raw = &self.buf[start..start + len];
                 self.line += count_newlines(raw);
                 self.start += len;
-                match std::str::from_utf8(raw) {
+                match checked_utf8(raw) {
                     Ok(text) => Ok(Some(Record::Parsed { value: self.tape.root(text), raw, at })),
-                    Err(e) => Ok(Some(Record::Malformed {
-                        raw,
-                        error: ParseError { offset: e.valid_up_to(), kind: ParseErrorKind::InvalidUtf8 },
-                        at,
-                    })),
+                    Err(error) => Ok(Some(Record::Malformed { raw, error, at })),
                 }
             }
             Err(error) => {
@@ -318,11 +314,11 @@ pub fn decompressed<'a, R: BufRead + Send + 'a>(mut input: R) -> io::Result<Box<
 }
 
 fn memchr_newline(b: &[u8]) -> Option<usize> {
-    b.iter().position(|&c| c == b'\n')
+    memchr::memchr(b'\n', b)
 }
 
 fn count_newlines(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| c == b'\n').count() as u64
+    memchr::memchr_iter(b'\n', b).count() as u64
 }
 
 #[cfg(test)]

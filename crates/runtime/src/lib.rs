@@ -18,6 +18,7 @@
 //! assert_eq!(ExitCode::LeaseHeld.code(), 75);
 //! ```
 
+pub mod allocator;
 pub mod duration;
 pub mod exit;
 pub mod logging;

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use chrono::{Duration, Utc};
 use eventlake_contract::Registry;
+use eventlake_contract::chunks::{Chunker, CsvCut};
 use eventlake_contract::delimited::CsvRows;
 use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, RecordFormat, decompressed};
 use eventlake_lake::bronze::{ArrivalLayout, BronzeListing};
@@ -22,7 +23,7 @@ use object_store::path::Path;
 use sha2::{Digest, Sha256};
 use tokio::runtime::Handle;
 
-use crate::bronze::{BronzeObjects, Chunker, CsvCut};
+use crate::bronze::BronzeObjects;
 use crate::encoders::{EncoderSetup, SilverEncoders};
 use crate::error::{Error, Result};
 use crate::transform::{Chunk, ChunkOutput, HourContext, Tally, Worker};

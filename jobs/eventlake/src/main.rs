@@ -18,6 +18,7 @@ mod validate;
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    eventlake_runtime::allocator::bound_malloc_arenas();
     let opts = cli::Opts::parse();
     eventlake_runtime::logging::init(opts.log_format.into(), opts.log.as_deref());
     cli::run(opts).into()

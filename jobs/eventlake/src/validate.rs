@@ -7,12 +7,13 @@
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use clap::{ArgGroup, Args, ValueEnum};
 use eventlake_contract::accept::{Acceptor, Lineage, ScratchRows, Window};
+use eventlake_contract::chunks::{Chunker, CutChunk};
 use eventlake_contract::delimited::{CsvDialect, CsvRows, CsvScratch, header_end};
-use eventlake_contract::records::{Record, RecordFormat, RecordReader, decompressed};
+use eventlake_contract::records::{DEFAULT_MAX_RECORD_BYTES, Record, RecordFormat, RecordReader, decompressed};
 use eventlake_contract::{Reason, Rejection, Schema, ValidationError};
 use eventlake_lake::layout::{Hour, event_window, firehose_hour_of};
 use eventlake_lake::project::{load_project, load_rules};
@@ -186,9 +187,9 @@ fn check_file(
         let (start, end) = event_window(hour, args.max_lateness.chrono(), args.max_early.chrono());
         Window { start, end, arrival: hour.start_micros() }
     });
-    let mut scratch = ScratchRows::default();
-    let lineage = |line| Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: &name, line };
     if let Checker::Csv(acceptor, dialect) = checker {
+        let mut scratch = ScratchRows::default();
+        let lineage = |line| Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: &name, line };
         let mut bytes = Vec::new();
         let mut reader = reader;
         reader.read_to_end(&mut bytes)?;
@@ -210,13 +211,106 @@ fn check_file(
         .map_err(io::Error::other)?;
         return written;
     }
-    let mut records = RecordReader::new(reader);
+    check_records(checker, args, reader, &name, window, out, total)
+}
+
+/// Bytes per piece of a file: pieces are checked on every core and reported in file order.
+const PIECE_BYTES: usize = 1 << 20;
+
+/// One piece's report lines and counts.
+#[derive(Default)]
+struct PieceReport {
+    text: Vec<u8>,
+    tally: Tally,
+}
+
+type PieceReply = mpsc::Receiver<io::Result<PieceReport>>;
+
+/// Checks a stream of JSON records: one thread cuts it into pieces at record boundaries, one per
+/// core checks them, and this one prints their reports in file order. The output is the same as
+/// one thread's, whatever the timing.
+fn check_records(
+    checker: &Checker,
+    args: &ValidateArgs,
+    reader: Box<dyn Read + Send>,
+    name: &str,
+    window: Option<Window>,
+    out: &mut impl Write,
+    total: &mut Tally,
+) -> io::Result<()> {
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(CutChunk, mpsc::SyncSender<io::Result<PieceReport>>)>(workers);
+    let work_rx = Mutex::new(work_rx);
+    // Bounds the pieces cut ahead of the printer, and so the memory held.
+    let (order_tx, order_rx) = mpsc::sync_channel::<PieceReply>(workers * 2);
+    std::thread::scope(|s| {
+        let cutter = s.spawn(move || -> io::Result<()> {
+            let mut chunker = Chunker::new(reader, PIECE_BYTES, DEFAULT_MAX_RECORD_BYTES);
+            loop {
+                let piece = chunker
+                    .next_chunk()
+                    .map_err(|e| io::Error::new(e.kind(), format!("line {}: {e}", chunker.line())))?;
+                let Some(piece) = piece else { return Ok(()) };
+                let (reply_tx, reply_rx) = mpsc::sync_channel(1);
+                // A closed channel: the printer stopped on an error, which it reports.
+                if order_tx.send(reply_rx).is_err() || work_tx.send((piece, reply_tx)).is_err() {
+                    return Ok(());
+                }
+            }
+        });
+        for _ in 0..workers {
+            let work_rx = &work_rx;
+            s.spawn(move || {
+                let mut scratch = ScratchRows::default();
+                loop {
+                    let next = match work_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => return,
+                    };
+                    let Ok((piece, reply)) = next else { return };
+                    // Each reply channel has room for its one message.
+                    let _ = reply.send(check_piece(checker, args, name, window, piece, &mut scratch));
+                }
+            });
+        }
+        let printed = print_in_order(order_rx, out, total);
+        let cut = cutter.join().unwrap_or_else(|_| Err(io::Error::other("the file reader stopped")));
+        printed.and(cut)
+    })
+}
+
+/// Prints the pieces' reports as they come in, in file order; returns at the first failure,
+/// dropping `replies` so that the cutter stops.
+fn print_in_order(replies: mpsc::Receiver<PieceReply>, out: &mut impl Write, total: &mut Tally) -> io::Result<()> {
+    for reply in replies {
+        let piece = reply.recv().map_err(|_| io::Error::other("a checking thread stopped"))??;
+        out.write_all(&piece.text)?;
+        total.records += piece.tally.records;
+        total.invalid += piece.tally.invalid;
+    }
+    Ok(())
+}
+
+fn check_piece(
+    checker: &Checker,
+    args: &ValidateArgs,
+    name: &str,
+    window: Option<Window>,
+    piece: CutChunk,
+    scratch: &mut ScratchRows,
+) -> io::Result<PieceReport> {
+    let mut report_out = PieceReport::default();
+    let mut records =
+        RecordReader::for_chunk(piece.bytes, piece.first_line, piece.base_offset, piece.stream_start, piece.in_array);
+    let named = args.format == Format::Json;
     while let Some(record) = records.next_record()? {
         let line = record.position().line;
         let verdict = match checker {
             Checker::Registry(acceptor) | Checker::Csv(acceptor, _) => {
-                match acceptor.accept(&record, window, lineage(line), &mut scratch) {
-                    Ok(accepted) => Verdict { event: Some(accepted.event.name.clone()), rejection: None },
+                let lineage = Lineage { arrival: window.map_or(0, |w| w.arrival), source_key: name, line };
+                match acceptor.accept(&record, window, lineage, scratch) {
+                    // Only a JSON report names the event of a valid record.
+                    Ok(accepted) => Verdict { event: named.then(|| accepted.event.name.clone()), rejection: None },
                     Err(r) => Verdict { event: r.event_name.clone(), rejection: Some(r) },
                 }
             }
@@ -244,9 +338,9 @@ fn check_file(
                 }
             },
         };
-        report(args, &name, line, &verdict, out, total)?;
+        report(args, name, line, &verdict, &mut report_out.text, &mut report_out.tally)?;
     }
-    Ok(())
+    Ok(report_out)
 }
 
 /// Counts one verdict and prints it as `--format` says.

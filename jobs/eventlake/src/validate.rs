@@ -240,7 +240,9 @@ fn check_records(
 ) -> io::Result<()> {
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     let (work_tx, work_rx) = mpsc::sync_channel::<(CutChunk, mpsc::SyncSender<io::Result<PieceReport>>)>(workers);
-    let work_rx = Mutex::new(work_rx);
+    // Shared by the workers alone: once every worker has ended, even by a panic, the cutter's sends
+    // fail and it stops instead of waiting on a full queue.
+    let work_rx = Arc::new(Mutex::new(work_rx));
     // Bounds the pieces cut ahead of the printer, and so the memory held.
     let (order_tx, order_rx) = mpsc::sync_channel::<PieceReply>(workers * 2);
     std::thread::scope(|s| {
@@ -259,7 +261,7 @@ fn check_records(
             }
         });
         for _ in 0..workers {
-            let work_rx = &work_rx;
+            let work_rx = Arc::clone(&work_rx);
             s.spawn(move || {
                 let mut scratch = ScratchRows::default();
                 loop {
@@ -273,6 +275,7 @@ fn check_records(
                 }
             });
         }
+        drop(work_rx);
         let printed = print_in_order(order_rx, out, total);
         let cut = cutter.join().unwrap_or_else(|_| Err(io::Error::other("the file reader stopped")));
         printed.and(cut)

@@ -102,6 +102,42 @@ fn validate_and_hourly_agree_on_every_record() {
     }
 }
 
+/// Files of several pieces are checked on every core, and the verdicts still come out one per
+/// record, in input order, with their lines: for line-delimited records and for a JSON array whose
+/// pieces are cut between elements.
+#[test]
+fn validate_reports_in_input_order_across_pieces() {
+    let dir = tempfile::Builder::new().prefix("eventlake-e2e-validate-pieces-").tempdir().unwrap();
+    // About 4 MB, several pieces of 1 MiB; every 997th record carries a text age, which the schema
+    // rejects.
+    let n = 30_000;
+    let record = |i: usize| {
+        let age = if i.is_multiple_of(997) { r#", "age": "30""# } else { "" };
+        format!(
+            r#"{{"event_uuid": "{i}", "event_name": "account:created", "created_at": 1795150800, "account_id": "u{i}", "email": "u{i}@example.com"{age}}}"#
+        )
+    };
+    let records: Vec<String> = (0..n).map(record).collect();
+    let lines = dir.path().join("events.ndjson");
+    std::fs::write(&lines, records.join("\n") + "\n").unwrap();
+    let array = dir.path().join("events.json");
+    std::fs::write(&array, format!("[\n{}\n]\n", records.join(",\n"))).unwrap();
+
+    for (file, first_line) in [(&lines, 1), (&array, 2)] {
+        let out = validate(&["--schemas", "schemas", "--format", "json", file.to_str().unwrap()]);
+        out.assert_exit(1);
+        let verdicts: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(verdicts.len(), n, "one verdict per record: {}", file.display());
+        for (i, v) in verdicts.iter().enumerate() {
+            assert_eq!(v["line"], (i + first_line) as u64, "in input order: {v}");
+            assert_eq!(v["valid"], !i.is_multiple_of(997), "{v}");
+        }
+        let text = validate(&["--schemas", "schemas", file.to_str().unwrap()]);
+        text.assert_exit(1);
+        assert!(text.stdout.contains(&format!("{n} records checked: {} valid, 31 invalid", n - 31)), "{text}");
+    }
+}
+
 #[test]
 fn hourly_usage_errors_exit_2_and_write_nothing() {
     let dir = tempfile::Builder::new().prefix("eventlake-e2e-usage-").tempdir().unwrap();
